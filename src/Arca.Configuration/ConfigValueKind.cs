@@ -1,0 +1,9 @@
+namespace Arca.Configuration;
+
+public enum ConfigValueKind
+{
+    String,
+    Integer,
+    Boolean,
+    Float,
+}
