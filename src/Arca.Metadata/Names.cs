@@ -52,4 +52,7 @@ public static class Names
         }
         return true;
     }
+
+    /// <summary>Run ids appear in URL paths: 1..128 of <c>[A-Za-z0-9._-]</c>.</summary>
+    public static bool IsValidRunId(string id) => Names.IsValidKey(id) && !id.Contains('/', StringComparison.Ordinal);
 }

@@ -11,10 +11,10 @@ public sealed class RunStore(MetadataDatabase db)
 
     public Task<StoreResult<Run>> CreateAsync(string actor, Run run)
     {
-        if (!Names.IsValidKey(run.RunId))
+        if (!Names.IsValidRunId(run.RunId))
         {
             return Task.FromResult(StoreResult<Run>.Fail(StoreError.InvalidArgument,
-                "run_id must be 1..128 characters of letters, digits, '_', '-', '.', '/'"));
+                "run_id must be 1..128 characters of letters, digits, '_', '-', '.'"));
         }
         return db.WriteAsync(actor, ctx =>
         {

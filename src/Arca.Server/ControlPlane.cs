@@ -1,0 +1,170 @@
+using System.Globalization;
+using System.Net;
+using Arca.Configuration;
+using Arca.Server.Api;
+using Arca.Server.Endpoints;
+using Arca.Server.Http;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Arca.Server;
+
+/// <summary>
+/// The control plane: Kestrel with the <c>/v1</c> JSON API over the metadata store. Start it with
+/// <see cref="StartAsync"/>; tests bind <c>127.0.0.1:0</c> and read <see cref="ControlUrl"/>.
+/// </summary>
+public sealed partial class ControlPlane : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ArcaServices _services;
+
+    private ControlPlane(WebApplication app, ArcaServices services)
+    {
+        _app = app;
+        _services = services;
+    }
+
+    public ArcaServices Services => _services;
+
+    /// <summary>The base URL the control plane listens on, e.g. <c>http://127.0.0.1:8700</c>.</summary>
+    public string ControlUrl { get; private set; } = "";
+
+    public static async Task<ControlPlane> StartAsync(ArcaOptions options, TimeProvider? time = null,
+        Action<ILoggingBuilder>? logging = null, CancellationToken ct = default)
+    {
+        Directory.CreateDirectory(options.DataDir);
+        var services = new ArcaServices(options, time ?? TimeProvider.System);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(ParseLevel(options.LogLevel));
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        if (logging is null)
+        {
+            builder.Logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+                o.UseUtcTimestamp = true;
+            });
+        }
+        else
+        {
+            logging(builder.Logging);
+        }
+        builder.WebHost.UseKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = options.MaxBodyBytes;
+            k.Listen(ParseEndpoint(options.ControlListen, "server.control_listen"));
+        });
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJson.Default));
+
+        var app = builder.Build();
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Arca.Server");
+        var access = new Access(services.Tokens, options.AnonymousRead);
+
+        app.Use(async (ctx, next) =>
+        {
+            try
+            {
+                await next(ctx);
+                if (ctx.Response.StatusCode == StatusCodes.Status405MethodNotAllowed && !ctx.Response.HasStarted)
+                {
+                    await Exchange.Problem(ctx, ProblemCode.MethodNotAllowed, $"{ctx.Request.Method} is not allowed here");
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException && !ctx.Response.HasStarted)
+            {
+                Log.UnhandledError(log, ctx.Request.Method, ctx.Request.Path.Value ?? "", e);
+                ctx.Response.Clear();
+                await Exchange.Problem(ctx, ProblemCode.Internal, "the server failed; see its log");
+            }
+        });
+        app.UseMiddleware<ModelPathRewriter>();
+        app.UseRouting();
+
+        new ModelEndpoints(services, access).Map(app);
+        new VersionEndpoints(services, access).Map(app);
+        new AliasEndpoints(services, access).Map(app);
+        new RunEndpoints(services, access).Map(app);
+        new EventEndpoints(services, access).Map(app);
+        new AdminEndpoints(services, access).Map(app);
+        new HealthEndpoints(services).Map(app);
+        app.MapFallback(ctx => Exchange.Problem(ctx, ProblemCode.NotFound, $"no such endpoint: {ctx.Request.Method} {ctx.Request.Path}"));
+
+        var tokenFile = options.EffectiveBootstrapTokenFile;
+        if (await services.Tokens.EnsureBootstrapAsync(tokenFile))
+        {
+            Log.BootstrapToken(log, tokenFile);
+        }
+
+        await app.StartAsync(ct);
+        var plane = new ControlPlane(app, services);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        plane.ControlUrl = address.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal)
+            .Replace("[::]", "127.0.0.1", StringComparison.Ordinal);
+        Log.Started(log, options.Mode, address, options.DataDir);
+        return plane;
+    }
+
+    public Task WaitForShutdownAsync(CancellationToken ct = default) => _app.WaitForShutdownAsync(ct);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        await _services.DisposeAsync();
+    }
+
+    /// <summary>Parses <c>host:port</c>; host may be an IP address, <c>localhost</c> or <c>*</c>.</summary>
+    public static IPEndPoint ParseEndpoint(string value, string key)
+    {
+        var colon = value.LastIndexOf(':');
+        if (colon > 0 && int.TryParse(value[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port)
+            && port is >= 0 and <= 65535)
+        {
+            var host = value[..colon].Trim('[', ']');
+            IPAddress? ip = host switch
+            {
+                "localhost" => IPAddress.Loopback,
+                "*" or "" => IPAddress.Any,
+                _ => IPAddress.TryParse(host, out var parsed) ? parsed : null,
+            };
+            if (ip is not null)
+            {
+                return new IPEndPoint(ip, port);
+            }
+        }
+        throw new ConfigException($"{key}: '{value}' is not host:port (e.g. 0.0.0.0:8700)");
+    }
+
+    private static LogLevel ParseLevel(string level) => level switch
+    {
+        "trace" => LogLevel.Trace,
+        "debug" => LogLevel.Debug,
+        "warning" => LogLevel.Warning,
+        "error" => LogLevel.Error,
+        "critical" => LogLevel.Critical,
+        _ => LogLevel.Information,
+    };
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = LogEvents.Started, Level = LogLevel.Information,
+            Message = "arca {Mode} serving the control plane on {Address}, data in {DataDir}")]
+        public static partial void Started(ILogger logger, string mode, string address, string dataDir);
+
+        [LoggerMessage(EventId = LogEvents.BootstrapToken, Level = LogLevel.Warning,
+            Message = "first start: an admin token was written to {Path} (mode 0600); use it to create narrower tokens")]
+        public static partial void BootstrapToken(ILogger logger, string path);
+
+        [LoggerMessage(EventId = LogEvents.UnhandledError, Level = LogLevel.Error, Message = "{Method} {Path} failed")]
+        public static partial void UnhandledError(ILogger logger, string method, string path, Exception e);
+    }
+}

@@ -1,0 +1,38 @@
+using Arca.Client;
+using Arca.Configuration;
+
+namespace Arca.Cli;
+
+/// <summary>Runs a client command, turning an unreachable registry or bad config into a message and exit code.</summary>
+internal static class Run
+{
+    public static async Task<int> Guarded(Func<Task<int>> body)
+    {
+        try
+        {
+            return await body();
+        }
+        catch (HttpRequestException e)
+        {
+            await Console.Error.WriteLineAsync($"arca: registry unreachable: {e.Message}");
+            return ExitCodes.Unreachable;
+        }
+        catch (TaskCanceledException)
+        {
+            await Console.Error.WriteLineAsync("arca: registry did not answer in time");
+            return ExitCodes.Unreachable;
+        }
+        catch (ConfigException e)
+        {
+            await Console.Error.WriteLineAsync($"arca: configuration error: {e.Message}");
+            return ExitCodes.BadConfig;
+        }
+    }
+
+    /// <summary>Prints the problem of a failed response and returns its exit code.</summary>
+    public static int Fail(RegistryResponse response)
+    {
+        Console.Error.WriteLine("arca: " + response.ErrorMessage);
+        return ExitCodes.FromStatus(response.Status);
+    }
+}
