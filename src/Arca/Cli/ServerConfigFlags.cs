@@ -95,11 +95,10 @@ internal sealed class ServerConfigFlags
         return null;
     }
 
-    /// <summary>/etc/arca/registry.toml, then etc/arca/registry.toml under the install prefix of the binary.</summary>
+    /// <summary>/etc/arca/registry.toml, then PREFIX/etc/arca/registry.toml for a binary in PREFIX/lib/arca (install.sh).</summary>
     public static IEnumerable<string> DefaultLocations()
     {
         yield return "/etc/arca/registry.toml";
-        var exeDir = AppContext.BaseDirectory;
-        yield return Path.GetFullPath(Path.Combine(exeDir, "..", "etc", "arca", "registry.toml"));
+        yield return Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "etc", "arca", "registry.toml"));
     }
 }
