@@ -1,0 +1,110 @@
+using System.Security.Cryptography;
+using Arca.Storage.Chunking;
+using Arca.Storage.Shards;
+
+namespace Arca.Storage.Blobs;
+
+/// <summary>
+/// Streams one blob into the store: content-defined chunking, a SHA-256 per chunk and one over the whole blob
+/// (computed on another core at the same time, so no second pass over the data), new chunks appended to a leased
+/// pack, known ones skipped. Nothing is indexed until <see cref="CompleteAsync"/> has made the bytes durable.
+/// </summary>
+public sealed class BlobWriter : IDisposable
+{
+    private readonly ChunkStore _store;
+    private readonly StreamingChunker _chunker;
+    private readonly IncrementalHash _whole = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly List<ChunkRef> _chunks = [];
+    private readonly Dictionary<ChunkDigest, ChunkLocation> _pending = [];
+    private readonly ChunkHandler _onChunk;
+    private PackWriter? _pack;
+    private long _newBytes;
+    private bool _done;
+    private bool _disposed;
+
+    internal BlobWriter(ChunkStore store, FastCdc cdc)
+    {
+        _store = store;
+        _chunker = new StreamingChunker(cdc);
+        _onChunk = OnChunk;
+    }
+
+    public long Length { get; private set; }
+
+    /// <summary>Appends bytes. The caller must not reuse <paramref name="data"/> until the task completes.</summary>
+    public async ValueTask AppendAsync(ReadOnlyMemory<byte> data)
+    {
+        ObjectDisposedException.ThrowIf(_done, this);
+        if (data.Length < 256 * 1024)
+        {
+            _whole.AppendData(data.Span);
+            _chunker.Append(data.Span, _onChunk);
+        }
+        else
+        {
+            var whole = Task.Run(() => _whole.AppendData(data.Span));
+            _chunker.Append(data.Span, _onChunk);
+            await whole.ConfigureAwait(false);
+        }
+        Length += data.Length;
+    }
+
+    private void OnChunk(ReadOnlySpan<byte> chunk)
+    {
+        var digest = ChunkDigest.Of(chunk);
+        _chunks.Add(new ChunkRef(digest, chunk.Length));
+        if (_pending.ContainsKey(digest) || _store.Index.TryGet(digest, out _))
+        {
+            return;
+        }
+        _pack ??= _store.Shards.Lease();
+        _pending[digest] = _pack.Append(digest, chunk);
+        _newBytes += chunk.Length;
+    }
+
+    /// <summary>
+    /// Ends the blob. When <paramref name="expected"/> is given and differs, nothing is indexed and the result is
+    /// null (the written space is left for reclamation). Otherwise the chunks are durable and indexed on return.
+    /// </summary>
+    public Task<IngestResult?> CompleteAsync(ChunkDigest? expected = null)
+    {
+        ObjectDisposedException.ThrowIf(_done, this);
+        _chunker.Complete(_onChunk);
+        Span<byte> hash = stackalloc byte[32];
+        _whole.GetHashAndReset(hash);
+        var digest = new ChunkDigest(hash);
+        _done = true;
+        if (expected is { } want && want != digest)
+        {
+            Dispose();
+            return Task.FromResult<IngestResult?>(null);
+        }
+        if (_pack is not null)
+        {
+            _pack.Flush();
+            foreach (var (d, location) in _pending)
+            {
+                _store.Index.Put(d, location);
+            }
+            _store.NoteIndexed(_pending.Count);
+        }
+        var result = new IngestResult(digest, Length, _chunks.ToArray(), _newBytes, _pending.Count);
+        Dispose();
+        return Task.FromResult<IngestResult?>(result);
+    }
+
+    /// <summary>Aborts the blob if it was not completed; always returns the leased pack.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        _done = true;
+        _pack?.Dispose();
+        _pack = null;
+        _chunker.Dispose();
+        _whole.Dispose();
+    }
+}

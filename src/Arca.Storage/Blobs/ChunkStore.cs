@@ -1,0 +1,138 @@
+using Arca.Storage.Chunking;
+using Arca.Storage.Index;
+using Arca.Storage.Shards;
+using Microsoft.Win32.SafeHandles;
+
+namespace Arca.Storage.Blobs;
+
+/// <summary>
+/// The content-addressed chunk store: packs of chunk bytes plus the FASTER index over them. Knows nothing of blobs'
+/// names or HTTP; the server keeps blob records (digest, size, recipe) in the metadata database.
+/// </summary>
+public sealed class ChunkStore : IAsyncDisposable
+{
+    private readonly FastCdc _cdc;
+    private long _unCheckpointed;
+
+    private ChunkStore(ChunkStoreOptions options, IChunkIndex index, ShardStore shards, long reindexed)
+    {
+        Options = options;
+        Index = index;
+        Shards = shards;
+        Reindexed = reindexed;
+        _cdc = new FastCdc(options.Chunker);
+    }
+
+    public ChunkStoreOptions Options { get; }
+
+    public IChunkIndex Index { get; }
+
+    public ShardStore Shards { get; }
+
+    /// <summary>Index entries restored from pack headers at open (writes after the last index checkpoint).</summary>
+    public long Reindexed { get; }
+
+    /// <summary>Opens the store: recovers the index checkpoint, then re-indexes pack entries the checkpoint lacks.</summary>
+    public static ChunkStore Open(ChunkStoreOptions options)
+    {
+        options.Chunker.Validate();
+        var index = FasterChunkIndex.Open(options.IndexDir);
+        return Attach(options, index);
+    }
+
+    /// <summary>Discards the index and rebuilds it from the packs' segment headers alone.</summary>
+    public static ChunkStore Rebuild(ChunkStoreOptions options)
+    {
+        options.Chunker.Validate();
+        var index = FasterChunkIndex.CreateEmpty(options.IndexDir);
+        return Attach(options, index);
+    }
+
+    private static ChunkStore Attach(ChunkStoreOptions options, IChunkIndex index)
+    {
+        long reindexed = 0;
+        var shards = ShardStore.Open(options.ShardDir, options.PackSealBytes, (digest, location) =>
+        {
+            // Index entries are written only after their segment is durable, so an entry the index already has
+            // is never stale; entries it lacks were written after its last checkpoint.
+            if (!index.TryGet(digest, out _))
+            {
+                index.Put(digest, location);
+                reindexed++;
+            }
+        });
+        var store = new ChunkStore(options, index, shards, reindexed);
+        if (reindexed > 0)
+        {
+            index.CheckpointAsync().GetAwaiter().GetResult();
+        }
+        return store;
+    }
+
+    /// <summary>Starts writing a blob.</summary>
+    public BlobWriter OpenWriter() => new(this, _cdc);
+
+    public bool Contains(in ChunkDigest digest) => Index.TryGet(digest, out _);
+
+    public bool TryLocate(in ChunkDigest digest, out ChunkLocation location) => Index.TryGet(digest, out location);
+
+    /// <summary>The pack handle for sendfile or positional reads.</summary>
+    public SafeFileHandle? PackHandle(int pack) => Shards.Handle(pack);
+
+    /// <summary>Reads a chunk's bytes into <paramref name="buffer"/>; false if it is not stored.</summary>
+    public bool TryRead(in ChunkDigest digest, Span<byte> buffer, out int length)
+    {
+        length = 0;
+        if (!Index.TryGet(digest, out var location) || Shards.Handle(location.Pack) is not { } handle || buffer.Length < location.Length)
+        {
+            return false;
+        }
+        length = RandomAccess.Read(handle, buffer[..location.Length], location.Offset);
+        return length == location.Length;
+    }
+
+    /// <summary>
+    /// The file extents holding a blob's bytes in order, adjacent chunks coalesced (usually one extent per segment).
+    /// Null if a chunk is missing.
+    /// </summary>
+    public List<(SafeFileHandle File, long Offset, long Length)>? Extents(IReadOnlyList<ChunkRef> recipe)
+    {
+        var extents = new List<(SafeFileHandle File, long Offset, long Length)>();
+        int lastPack = -1;
+        foreach (var chunk in recipe)
+        {
+            if (!Index.TryGet(chunk.Digest, out var l) || Shards.Handle(l.Pack) is not { } handle)
+            {
+                return null;
+            }
+            if (extents.Count > 0 && lastPack == l.Pack && extents[^1].Offset + extents[^1].Length == l.Offset)
+            {
+                var last = extents[^1];
+                extents[^1] = (last.File, last.Offset, last.Length + l.Length);
+            }
+            else
+            {
+                extents.Add((handle, l.Offset, l.Length));
+            }
+            lastPack = l.Pack;
+        }
+        return extents;
+    }
+
+    internal void NoteIndexed(int count)
+    {
+        if (Interlocked.Add(ref _unCheckpointed, count) > 4096)
+        {
+            Interlocked.Exchange(ref _unCheckpointed, 0);
+            _ = Index.CheckpointAsync().ContinueWith(
+                t => Interlocked.Add(ref _unCheckpointed, 4096), // retry at the next blob
+                CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Index.DisposeAsync().ConfigureAwait(false);
+        Shards.Dispose();
+    }
+}

@@ -1,0 +1,13 @@
+namespace Arca.Storage.Index;
+
+/// <summary>Chunk digest → location. Kept behind this interface so the engine can be swapped.</summary>
+public interface IChunkIndex : IAsyncDisposable
+{
+    bool TryGet(in ChunkDigest digest, out ChunkLocation location);
+
+    void Put(in ChunkDigest digest, in ChunkLocation location);
+
+    /// <summary>Makes every Put so far durable.</summary>
+    Task CheckpointAsync();
+
+}
