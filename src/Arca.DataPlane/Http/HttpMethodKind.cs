@@ -1,0 +1,8 @@
+namespace Arca.DataPlane.Http;
+
+internal enum HttpMethodKind
+{
+    Get,
+    Head,
+    Other,
+}
