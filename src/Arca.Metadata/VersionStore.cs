@@ -247,7 +247,9 @@ public sealed class VersionStore(MetadataDatabase db, ModelStore models)
         if (cursor.Length > 0)
         {
             var parts = cursor.Split('\n');
-            if (parts.Length != 2 || !long.TryParse(parts[1], CultureInfo.InvariantCulture, out var lastNo))
+            double lastMetric = 0;
+            if (parts.Length != 2 || !long.TryParse(parts[1], CultureInfo.InvariantCulture, out var lastNo)
+                || (sort.Field == "metrics" && !double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out lastMetric)))
             {
                 return StoreResult<Page<ModelVersion>>.Fail(StoreError.InvalidCursor, "cursor is not one this server issued");
             }
@@ -259,9 +261,7 @@ public sealed class VersionStore(MetadataDatabase db, ModelStore models)
             else
             {
                 where.Add($"({sortExpr} {cmp} $cv OR ({sortExpr} = $cv AND v.version_no {cmp} $cn))");
-                cmd.Parameters.AddWithValue("$cv", sort.Field == "metrics"
-                    ? double.Parse(parts[0], CultureInfo.InvariantCulture)
-                    : parts[0]);
+                cmd.Parameters.AddWithValue("$cv", sort.Field == "metrics" ? lastMetric : parts[0]);
             }
             cmd.Parameters.AddWithValue("$cn", lastNo);
         }

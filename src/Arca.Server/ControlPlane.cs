@@ -78,6 +78,11 @@ public sealed partial class ControlPlane : IAsyncDisposable
                 {
                     await Exchange.Problem(ctx, ProblemCode.MethodNotAllowed, $"{ctx.Request.Method} is not allowed here");
                 }
+                else if (ctx.Response.StatusCode == StatusCodes.Status404NotFound && !ctx.Response.HasStarted && ctx.GetEndpoint() is null)
+                {
+                    // No route matched at all. (Not a MapFallback: a fallback route would also swallow the 405s above.)
+                    await Exchange.Problem(ctx, ProblemCode.NotFound, $"no such endpoint: {ctx.Request.Method} {ctx.Request.Path}");
+                }
             }
             catch (Exception e) when (e is not OperationCanceledException && !ctx.Response.HasStarted)
             {
@@ -96,7 +101,6 @@ public sealed partial class ControlPlane : IAsyncDisposable
         new EventEndpoints(services, access).Map(app);
         new AdminEndpoints(services, access).Map(app);
         new HealthEndpoints(services).Map(app);
-        app.MapFallback(ctx => Exchange.Problem(ctx, ProblemCode.NotFound, $"no such endpoint: {ctx.Request.Method} {ctx.Request.Path}"));
 
         var tokenFile = options.EffectiveBootstrapTokenFile;
         if (await services.Tokens.EnsureBootstrapAsync(tokenFile))

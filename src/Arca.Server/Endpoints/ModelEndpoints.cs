@@ -20,6 +20,11 @@ internal sealed class ModelEndpoints(ArcaServices s, Access access)
 
     private async Task Create(HttpContext ctx)
     {
+        // Authenticate before reading the body; the model scope can only be checked once the name is known.
+        if (await access.RequireAsync(ctx, Roles.Write, null) is null)
+        {
+            return;
+        }
         var body = await Exchange.ReadAsync(ctx, ServerJson.Default.CreateModelRequest, s.Options.MaxBodyBytes);
         if (body is null || await access.RequireAsync(ctx, Roles.Write, body.Name) is not { } caller)
         {

@@ -48,7 +48,7 @@ public static class Exchange
     {
         if (ctx.Request.ContentLength > maxBytes)
         {
-            await Problem(ctx, ProblemCode.BodyTooLarge, $"the body is {ctx.Request.ContentLength} bytes; the limit is {maxBytes}");
+            await TooLarge(ctx, $"the body is {ctx.Request.ContentLength} bytes; the limit is {maxBytes}");
             return null;
         }
         byte[] body;
@@ -62,7 +62,7 @@ public static class Exchange
                 {
                     if (buffer.Length + n > maxBytes)
                     {
-                        await Problem(ctx, ProblemCode.BodyTooLarge, $"the body is larger than the limit of {maxBytes} bytes");
+                        await TooLarge(ctx, $"the body is larger than the limit of {maxBytes} bytes");
                         return null;
                     }
                     buffer.Write(chunk, 0, n);
@@ -70,7 +70,7 @@ public static class Exchange
             }
             catch (BadHttpRequestException e) when (e.StatusCode == 413)
             {
-                await Problem(ctx, ProblemCode.BodyTooLarge, $"the body is larger than the limit of {maxBytes} bytes");
+                await TooLarge(ctx, $"the body is larger than the limit of {maxBytes} bytes");
                 return null;
             }
             body = buffer.ToArray();
@@ -95,6 +95,16 @@ public static class Exchange
             await Problem(ctx, code, detail);
             return null;
         }
+    }
+
+    /// <summary>
+    /// 413 without reading the rest of the body: the connection cannot be reused, so say so, or a client that reuses it
+    /// for its next request sees that request fail.
+    /// </summary>
+    private static Task TooLarge(HttpContext ctx, string detail)
+    {
+        ctx.Response.Headers.Connection = "close";
+        return Problem(ctx, ProblemCode.BodyTooLarge, detail);
     }
 
     private static (string Code, string Detail) Classify(JsonException e)
