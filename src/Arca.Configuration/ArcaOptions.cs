@@ -13,6 +13,15 @@ public sealed record ArcaOptions
     public bool AnonymousRead { get; init; }
     public string BootstrapTokenFile { get; init; } = "";
     public string LogLevel { get; init; } = "information";
+    public string DataPublicUrl { get; init; } = "";
+    public int PresignMaxTtlSeconds { get; init; } = 86400;
+    public int ChunkMinBytes { get; init; } = 256 * 1024;
+    public int ChunkAvgBytes { get; init; } = 1024 * 1024;
+    public int ChunkMaxBytes { get; init; } = 4 * 1024 * 1024;
+    public long PackSealBytes { get; init; } = 1L << 30;
+    public int UploadSessionTtlSeconds { get; init; } = 3600;
+
+    public string UploadsDir => Path.Combine(DataDir, "uploads");
 
     public string MetadataDir => Path.Combine(DataDir, "meta");
 
@@ -34,8 +43,17 @@ public sealed record ArcaOptions
             AnonymousRead = config.GetBoolean("auth.anonymous_read"),
             BootstrapTokenFile = config.GetString("auth.bootstrap_token_file"),
             LogLevel = config.GetString("log.level"),
+            DataPublicUrl = config.GetString("server.data_public_url"),
+            PresignMaxTtlSeconds = Int(config, "server.presign_max_ttl_seconds"),
+            ChunkMinBytes = Int(config, "storage.chunk_min_bytes"),
+            ChunkAvgBytes = Int(config, "storage.chunk_avg_bytes"),
+            ChunkMaxBytes = Int(config, "storage.chunk_max_bytes"),
+            PackSealBytes = config.GetInteger("storage.pack_seal_bytes"),
+            UploadSessionTtlSeconds = Int(config, "uploads.session_ttl_seconds"),
         };
     }
+
+    private static int Int(EffectiveConfig config, string key) => (int)Math.Min(int.MaxValue, config.GetInteger(key));
 
     /// <summary>/var/lib/arca for root; otherwise the XDG data directory of the user.</summary>
     public static string DefaultDataDir()

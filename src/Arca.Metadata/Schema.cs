@@ -116,5 +116,29 @@ internal static class Schema
             created_at TEXT NOT NULL,
             revoked_at TEXT);
         """,
+        """
+        CREATE TABLE blobs(
+            digest TEXT PRIMARY KEY,
+            size INTEGER NOT NULL,
+            media_type TEXT NOT NULL,
+            recipe BLOB NOT NULL,
+            new_bytes INTEGER NOT NULL DEFAULT 0,
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL) WITHOUT ROWID;
+
+        CREATE TABLE manifests(
+            digest TEXT PRIMARY KEY REFERENCES blobs(digest),
+            body TEXT NOT NULL,
+            created_at TEXT NOT NULL) WITHOUT ROWID;
+
+        CREATE TABLE manifest_layers(
+            manifest TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            path TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            media_type TEXT NOT NULL,
+            PRIMARY KEY(manifest, position)) WITHOUT ROWID;
+        """,
     ];
 }

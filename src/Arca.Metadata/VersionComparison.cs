@@ -13,6 +13,9 @@ public sealed record VersionComparison
     public required IReadOnlyList<ValueChange> Tags { get; init; }
     public required IReadOnlyList<ValueChange> Lineage { get; init; }
 
+    /// <summary>Files added, removed and changed between the two artifacts, and the bytes they share (chunk-level).</summary>
+    public LayerComparison? Layers { get; init; }
+
     /// <summary>Compares <paramref name="a"/> with <paramref name="b"/>; deltas are b − a.</summary>
     public static VersionComparison Create(ModelVersion a, ModelVersion b, Run? runA, Run? runB)
     {
@@ -68,3 +71,9 @@ public sealed record VersionComparison
 public sealed record MetricDelta(string Key, double? A, double? B, double? Delta);
 
 public sealed record ValueChange(string Key, JsonElement? A, JsonElement? B, bool Changed);
+
+public sealed record LayerDiff(string Path, string? ADigest, string? BDigest, long? ASize, long? BSize);
+
+/// <summary>Layer-level differences of two artifacts; <see cref="BytesShared"/> counts B's bytes in chunks A also has.</summary>
+public sealed record LayerComparison(IReadOnlyList<LayerDiff> Added, IReadOnlyList<LayerDiff> Removed,
+    IReadOnlyList<LayerDiff> Changed, int Unchanged, long BytesA, long BytesB, long BytesShared);

@@ -1,5 +1,10 @@
 using Arca.Configuration;
+using Arca.DataPlane;
 using Arca.Metadata;
+using Arca.Server.Blobs;
+using Arca.Server.Uploads;
+using Arca.Storage.Blobs;
+using Arca.Storage.Chunking;
 
 namespace Arca.Server;
 
@@ -18,6 +23,18 @@ public sealed class ArcaServices : IAsyncDisposable
         Events = new EventLog(Database);
         Audit = new AuditLog(Database);
         Tokens = new TokenStore(Database);
+        Chunks = ChunkStore.Open(new ChunkStoreOptions
+        {
+            DataDir = options.DataDir,
+            Chunker = new ChunkerOptions(options.ChunkMinBytes, options.ChunkAvgBytes, options.ChunkMaxBytes),
+            PackSealBytes = options.PackSealBytes,
+        });
+        BlobCatalog = new BlobCatalog(Database);
+        Blobs = new BlobService(Chunks, BlobCatalog);
+        Versions.ArtifactExists = BlobCatalog.IsManifest;
+        Uploads = new UploadSessionStore(Chunks, options.UploadsDir, time, TimeSpan.FromSeconds(options.UploadSessionTtlSeconds));
+        Signer = UrlSigner.LoadOrCreate(Path.Combine(options.DataDir, "secrets", "url-signing.key"), time);
+        Links = new DataPlaneLinks(Signer, options);
     }
 
     public ArcaOptions Options { get; }
@@ -30,6 +47,17 @@ public sealed class ArcaServices : IAsyncDisposable
     public EventLog Events { get; }
     public AuditLog Audit { get; }
     public TokenStore Tokens { get; }
+    public ChunkStore Chunks { get; }
+    public BlobCatalog BlobCatalog { get; }
+    public BlobService Blobs { get; }
+    internal UploadSessionStore Uploads { get; }
+    public UrlSigner Signer { get; }
+    public DataPlaneLinks Links { get; }
 
-    public ValueTask DisposeAsync() => Database.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        Uploads.Dispose();
+        await Chunks.DisposeAsync();
+        await Database.DisposeAsync();
+    }
 }

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Net;
 using Arca.Configuration;
+using Arca.DataPlane;
+using Arca.Server.Blobs;
 using Arca.Server.Api;
 using Arca.Server.Endpoints;
 using Arca.Server.Http;
@@ -23,12 +25,20 @@ public sealed partial class ControlPlane : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ArcaServices _services;
+    private readonly DataPlaneListener _dataPlane;
 
-    private ControlPlane(WebApplication app, ArcaServices services)
+    private ControlPlane(WebApplication app, ArcaServices services, DataPlaneListener dataPlane)
     {
         _app = app;
         _services = services;
+        _dataPlane = dataPlane;
     }
+
+    /// <summary>The zero-copy listener serving blob and chunk bytes.</summary>
+    public DataPlaneListener DataPlane => _dataPlane;
+
+    /// <summary>The data plane's base URL, e.g. <c>http://127.0.0.1:8701</c>.</summary>
+    public string DataUrl => "http://127.0.0.1:" + _dataPlane.LocalEndPoint.Port.ToString(CultureInfo.InvariantCulture);
 
     public ArcaServices Services => _services;
 
@@ -101,6 +111,8 @@ public sealed partial class ControlPlane : IAsyncDisposable
         new EventEndpoints(services, access).Map(app);
         new AdminEndpoints(services, access).Map(app);
         new HealthEndpoints(services).Map(app);
+        new BlobEndpoints(services, access).Map(app);
+        new ArtifactEndpoints(services, access).Map(app);
 
         var tokenFile = options.EffectiveBootstrapTokenFile;
         if (await services.Tokens.EnsureBootstrapAsync(tokenFile))
@@ -108,12 +120,22 @@ public sealed partial class ControlPlane : IAsyncDisposable
             Log.BootstrapToken(log, tokenFile);
         }
 
+        var dataPlane = new DataPlaneListener(
+            new DataPlaneOptions { Listen = ParseEndpoint(options.DataListen, "server.data_listen") },
+            new StoreContentSource(services.Chunks, services.BlobCatalog),
+            services.Signer,
+            new TokenBearerAuthorizer(services.Tokens),
+            services.Time,
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<DataPlaneListener>());
+        dataPlane.Start();
+        services.Links.DataPort = dataPlane.LocalEndPoint.Port;
+
         await app.StartAsync(ct);
-        var plane = new ControlPlane(app, services);
+        var plane = new ControlPlane(app, services, dataPlane);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         plane.ControlUrl = address.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal)
             .Replace("[::]", "127.0.0.1", StringComparison.Ordinal);
-        Log.Started(log, options.Mode, address, options.DataDir);
+        Log.Started(log, options.Mode, address, dataPlane.LocalEndPoint.ToString(), options.DataDir);
         return plane;
     }
 
@@ -121,6 +143,7 @@ public sealed partial class ControlPlane : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _dataPlane.DisposeAsync();
         await _app.StopAsync();
         await _app.DisposeAsync();
         await _services.DisposeAsync();
@@ -161,8 +184,8 @@ public sealed partial class ControlPlane : IAsyncDisposable
     private static partial class Log
     {
         [LoggerMessage(EventId = LogEvents.Started, Level = LogLevel.Information,
-            Message = "arca {Mode} serving the control plane on {Address}, data in {DataDir}")]
-        public static partial void Started(ILogger logger, string mode, string address, string dataDir);
+            Message = "arca {Mode}: control plane on {Address}, data plane on {DataAddress}, data in {DataDir}")]
+        public static partial void Started(ILogger logger, string mode, string address, string dataAddress, string dataDir);
 
         [LoggerMessage(EventId = LogEvents.BootstrapToken, Level = LogLevel.Warning,
             Message = "first start: an admin token was written to {Path} (mode 0600); use it to create narrower tokens")]

@@ -15,6 +15,7 @@ public sealed class TestServer : IAsyncDisposable
     private readonly TimeProvider? _time;
     private readonly List<HttpClient> _clients = [];
     private ControlPlane? _host;
+    private bool _requireStoredArtifacts;
 
     private TestServer(ArcaOptions options, TimeProvider? time)
     {
@@ -38,18 +39,27 @@ public sealed class TestServer : IAsyncDisposable
 
     public string DatabasePath => Path.Combine(Options.MetadataDir, "arca.db");
 
-    public static async Task<TestServer> StartAsync(Func<ArcaOptions, ArcaOptions>? configure = null, TimeProvider? time = null)
+    /// <param name="requireStoredArtifacts">
+    /// False (the default, for the catalog tests) lets versions name any well-formed digest; true keeps the product's
+    /// rule that a version's artifact manifest must be stored (422 otherwise).
+    /// </param>
+    public static async Task<TestServer> StartAsync(Func<ArcaOptions, ArcaOptions>? configure = null, TimeProvider? time = null,
+        bool requireStoredArtifacts = false)
     {
         var options = new ArcaOptions
         {
             DataDir = Path.Combine(Path.GetTempPath(), "arca-server-tests", Guid.NewGuid().ToString("N")),
             ControlListen = "127.0.0.1:0",
+            DataListen = "127.0.0.1:0",
+            ChunkMinBytes = 16 * 1024,
+            ChunkAvgBytes = 64 * 1024,
+            ChunkMaxBytes = 256 * 1024,
         };
         if (configure is not null)
         {
             options = configure(options);
         }
-        var server = new TestServer(options, time);
+        var server = new TestServer(options, time) { _requireStoredArtifacts = requireStoredArtifacts };
         try
         {
             await server.StartHostAsync();
@@ -70,6 +80,10 @@ public sealed class TestServer : IAsyncDisposable
             throw new InvalidOperationException("the host is already running");
         }
         _host = await ControlPlane.StartAsync(Options, _time, logging: b => { });
+        if (!_requireStoredArtifacts)
+        {
+            _host.Services.Versions.ArtifactExists = null;
+        }
         AdminToken = (await File.ReadAllTextAsync(Options.EffectiveBootstrapTokenFile)).Trim();
         Admin = Client(AdminToken);
         Anonymous = Client(null);

@@ -37,4 +37,27 @@ namespace Arca.Server.Api;
 [JsonSerializable(typeof(TokenCreated))]
 [JsonSerializable(typeof(Lineage))]
 [JsonSerializable(typeof(HealthStatus))]
-public sealed partial class ServerJson : JsonSerializerContext;
+[JsonSerializable(typeof(UploadStatus))]
+[JsonSerializable(typeof(BlobInfo))]
+[JsonSerializable(typeof(BlobRecipe))]
+[JsonSerializable(typeof(ArtifactDownload))]
+public sealed partial class ServerJson : JsonSerializerContext
+{
+    /// <summary>
+    /// The context the API writes with: like <see cref="JsonSerializerContext"/>'s default but without escaping
+    /// '&amp;', '+' and quotes as \uXXXX, so URLs and media types in responses stay readable (all output is UTF-8 JSON
+    /// served as application/json, never embedded in HTML).
+    /// </summary>
+    public static ServerJson Web => LazyInitializer.EnsureInitialized(ref _web, CreateWeb);
+
+    private static ServerJson? _web;
+
+    private static ServerJson CreateWeb()
+    {
+        var options = new System.Text.Json.JsonSerializerOptions(Default.Options)
+        {
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        };
+        return new ServerJson(options);
+    }
+}

@@ -39,7 +39,7 @@ internal sealed class AdminEndpoints(ArcaServices s, Access access)
         {
             return;
         }
-        var body = await Exchange.ReadAsync(ctx, ServerJson.Default.CreateTokenRequest, s.Options.MaxBodyBytes);
+        var body = await Exchange.ReadAsync(ctx, ServerJson.Web.CreateTokenRequest, s.Options.MaxBodyBytes);
         if (body is null)
         {
             return;
@@ -60,7 +60,7 @@ internal sealed class AdminEndpoints(ArcaServices s, Access access)
         ctx.Response.Headers.Location = "/v1/tokens/" + info.Id;
         ctx.Response.Headers.CacheControl = "no-store";
         await Exchange.Json(ctx, new TokenCreated(info.Id, info.Name, info.Roles, info.Models, info.CreatedAt, token),
-            ServerJson.Default.TokenCreated, StatusCodes.Status201Created);
+            ServerJson.Web.TokenCreated, StatusCodes.Status201Created);
     }
 
     private async Task ListTokens(HttpContext ctx)
@@ -69,7 +69,7 @@ internal sealed class AdminEndpoints(ArcaServices s, Access access)
         {
             return;
         }
-        await Exchange.Json(ctx, new TokenList(s.Tokens.List()), ServerJson.Default.TokenList);
+        await Exchange.Json(ctx, new TokenList(s.Tokens.List()), ServerJson.Web.TokenList);
     }
 
     private async Task RevokeToken(HttpContext ctx)
@@ -79,7 +79,7 @@ internal sealed class AdminEndpoints(ArcaServices s, Access access)
             return;
         }
         var result = await s.Tokens.RevokeAsync(caller.Actor, Exchange.Route(ctx, "id"));
-        await (result.IsOk ? Exchange.Json(ctx, result.Value, ServerJson.Default.TokenInfo) : Exchange.Problem(ctx, result));
+        await (result.IsOk ? Exchange.Json(ctx, result.Value, ServerJson.Web.TokenInfo) : Exchange.Problem(ctx, result));
     }
 
     private async Task ListAudit(HttpContext ctx)
@@ -91,7 +91,7 @@ internal sealed class AdminEndpoints(ArcaServices s, Access access)
             return;
         }
         var entries = s.Audit.Read(after, (int)limit);
-        await Exchange.Json(ctx, new AuditList(entries, entries.Count > 0 ? entries[^1].Seq : after), ServerJson.Default.AuditList);
+        await Exchange.Json(ctx, new AuditList(entries, entries.Count > 0 ? entries[^1].Seq : after), ServerJson.Web.AuditList);
     }
 
     private async Task VerifyAudit(HttpContext ctx)
@@ -101,6 +101,6 @@ internal sealed class AdminEndpoints(ArcaServices s, Access access)
             return;
         }
         var (count, broken) = s.Audit.Verify();
-        await Exchange.Json(ctx, new AuditVerification(count, broken is null, broken), ServerJson.Default.AuditVerification);
+        await Exchange.Json(ctx, new AuditVerification(count, broken is null, broken), ServerJson.Web.AuditVerification);
     }
 }

@@ -46,7 +46,7 @@ internal sealed class AliasEndpoints(ArcaServices s, Access access)
             ctx.Response.StatusCode = StatusCodes.Status304NotModified;
             return;
         }
-        await Exchange.Json(ctx, result.Value, ServerJson.Default.AliasTarget);
+        await Exchange.Json(ctx, result.Value, ServerJson.Web.AliasTarget);
     }
 
     private async Task List(HttpContext ctx)
@@ -62,7 +62,7 @@ internal sealed class AliasEndpoints(ArcaServices s, Access access)
             await Exchange.Problem(ctx, model);
             return;
         }
-        await Exchange.Json(ctx, new AliasList(s.Aliases.List(name)), ServerJson.Default.AliasList);
+        await Exchange.Json(ctx, new AliasList(s.Aliases.List(name)), ServerJson.Web.AliasList);
     }
 
     private async Task Move(HttpContext ctx)
@@ -72,7 +72,7 @@ internal sealed class AliasEndpoints(ArcaServices s, Access access)
         {
             return;
         }
-        var body = await Exchange.ReadAsync(ctx, ServerJson.Default.MoveAliasRequest, s.Options.MaxBodyBytes);
+        var body = await Exchange.ReadAsync(ctx, ServerJson.Web.MoveAliasRequest, s.Options.MaxBodyBytes);
         if (body is null || !await ValidReason(ctx, body.Reason))
         {
             return;
@@ -90,7 +90,7 @@ internal sealed class AliasEndpoints(ArcaServices s, Access access)
             return;
         }
         ctx.Response.Headers.ETag = ETag(result.Value.Revision);
-        await Exchange.Json(ctx, result.Value, ServerJson.Default.AliasTarget);
+        await Exchange.Json(ctx, result.Value, ServerJson.Web.AliasTarget);
     }
 
     private async Task Delete(HttpContext ctx)
@@ -111,7 +111,7 @@ internal sealed class AliasEndpoints(ArcaServices s, Access access)
             return;
         }
         var result = await s.Aliases.DeleteAsync(caller.Actor, name, Exchange.Route(ctx, "alias"), reason ?? "", expected);
-        await (result.IsOk ? Exchange.Json(ctx, result.Value, ServerJson.Default.AliasMove) : Exchange.Problem(ctx, result));
+        await (result.IsOk ? Exchange.Json(ctx, result.Value, ServerJson.Web.AliasMove) : Exchange.Problem(ctx, result));
     }
 
     private async Task History(HttpContext ctx)
@@ -124,7 +124,7 @@ internal sealed class AliasEndpoints(ArcaServices s, Access access)
         }
         var result = s.Aliases.History(name, Exchange.Route(ctx, "alias"), (int)limit, Exchange.Query(ctx, "cursor"));
         await (result.IsOk
-            ? Exchange.Json(ctx, new AliasHistory(result.Value.Items, result.Value.NextCursor), ServerJson.Default.AliasHistory)
+            ? Exchange.Json(ctx, new AliasHistory(result.Value.Items, result.Value.NextCursor), ServerJson.Web.AliasHistory)
             : Exchange.Problem(ctx, result));
     }
 

@@ -41,7 +41,7 @@ internal sealed class EventEndpoints(ArcaServices s, Access access)
         }
         var events = await s.Events.ReadOrWaitAsync(after, (int)limit, TimeSpan.FromSeconds(wait), ctx.RequestAborted);
         var next = events.Count > 0 ? events[^1].Seq : after;
-        await Exchange.Json(ctx, new EventList(Visible(events, caller), next), ServerJson.Default.EventList);
+        await Exchange.Json(ctx, new EventList(Visible(events, caller), next), ServerJson.Web.EventList);
     }
 
     private async Task Stream(HttpContext ctx, Principal caller, long after)
@@ -61,7 +61,7 @@ internal sealed class EventEndpoints(ArcaServices s, Access access)
                 }
                 foreach (var e in Visible(events, caller))
                 {
-                    var data = JsonSerializer.Serialize(e, ServerJson.Default.EventRecord);
+                    var data = JsonSerializer.Serialize(e, ServerJson.Web.EventRecord);
                     var frame = $"id: {e.Seq.ToString(CultureInfo.InvariantCulture)}\nevent: {e.Type}\ndata: {data}\n\n";
                     await ctx.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(frame), ct);
                 }

@@ -12,7 +12,7 @@ internal sealed class HealthEndpoints(ArcaServices s)
 {
     public void Map(IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", ctx => Exchange.Json(ctx, new HealthStatus("ok", s.Options.Mode), ServerJson.Default.HealthStatus));
+        app.MapGet("/healthz", ctx => Exchange.Json(ctx, new HealthStatus("ok", s.Options.Mode), ServerJson.Web.HealthStatus));
         app.MapGet("/readyz", Ready);
     }
 
@@ -27,6 +27,6 @@ internal sealed class HealthEndpoints(ArcaServices s)
             await Exchange.Problem(ctx, ProblemCode.NotReady, "metadata database: " + e.Message);
             return;
         }
-        await Exchange.Json(ctx, new HealthStatus("ready", s.Options.Mode), ServerJson.Default.HealthStatus);
+        await Exchange.Json(ctx, new HealthStatus("ready", s.Options.Mode), ServerJson.Web.HealthStatus);
     }
 }

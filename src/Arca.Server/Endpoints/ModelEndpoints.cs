@@ -25,7 +25,7 @@ internal sealed class ModelEndpoints(ArcaServices s, Access access)
         {
             return;
         }
-        var body = await Exchange.ReadAsync(ctx, ServerJson.Default.CreateModelRequest, s.Options.MaxBodyBytes);
+        var body = await Exchange.ReadAsync(ctx, ServerJson.Web.CreateModelRequest, s.Options.MaxBodyBytes);
         if (body is null || await access.RequireAsync(ctx, Roles.Write, body.Name) is not { } caller)
         {
             return;
@@ -38,7 +38,7 @@ internal sealed class ModelEndpoints(ArcaServices s, Access access)
             return;
         }
         ctx.Response.Headers.Location = "/v1/models/" + result.Value.Name;
-        await Exchange.Json(ctx, result.Value, ServerJson.Default.Model, StatusCodes.Status201Created);
+        await Exchange.Json(ctx, result.Value, ServerJson.Web.Model, StatusCodes.Status201Created);
     }
 
     private async Task Get(HttpContext ctx)
@@ -49,7 +49,7 @@ internal sealed class ModelEndpoints(ArcaServices s, Access access)
             return;
         }
         var result = s.Models.Get(name);
-        await (result.IsOk ? Exchange.Json(ctx, result.Value, ServerJson.Default.Model) : Exchange.Problem(ctx, result));
+        await (result.IsOk ? Exchange.Json(ctx, result.Value, ServerJson.Web.Model) : Exchange.Problem(ctx, result));
     }
 
     private async Task List(HttpContext ctx)
@@ -66,7 +66,7 @@ internal sealed class ModelEndpoints(ArcaServices s, Access access)
             return;
         }
         var visible = result.Value.Items.Where(m => caller.Allows(Roles.Read, m.Name)).ToList();
-        await Exchange.Json(ctx, new ModelList(visible, result.Value.NextCursor), ServerJson.Default.ModelList);
+        await Exchange.Json(ctx, new ModelList(visible, result.Value.NextCursor), ServerJson.Web.ModelList);
     }
 
     private async Task Update(HttpContext ctx)
@@ -76,13 +76,13 @@ internal sealed class ModelEndpoints(ArcaServices s, Access access)
         {
             return;
         }
-        var body = await Exchange.ReadAsync(ctx, ServerJson.Default.UpdateModelRequest, s.Options.MaxBodyBytes);
+        var body = await Exchange.ReadAsync(ctx, ServerJson.Web.UpdateModelRequest, s.Options.MaxBodyBytes);
         if (body is null)
         {
             return;
         }
         var result = await s.Models.UpdateAsync(caller.Actor, name,
             new ModelSpec { Owner = body.Owner, TaskType = body.TaskType, Description = body.Description });
-        await (result.IsOk ? Exchange.Json(ctx, result.Value, ServerJson.Default.Model) : Exchange.Problem(ctx, result));
+        await (result.IsOk ? Exchange.Json(ctx, result.Value, ServerJson.Web.Model) : Exchange.Problem(ctx, result));
     }
 }

@@ -24,7 +24,7 @@ internal sealed class RunEndpoints(ArcaServices s, Access access)
         {
             return;
         }
-        var body = await Exchange.ReadAsync(ctx, ServerJson.Default.CreateRunRequest, s.Options.MaxBodyBytes);
+        var body = await Exchange.ReadAsync(ctx, ServerJson.Web.CreateRunRequest, s.Options.MaxBodyBytes);
         if (body is null)
         {
             return;
@@ -45,7 +45,7 @@ internal sealed class RunEndpoints(ArcaServices s, Access access)
             return;
         }
         ctx.Response.Headers.Location = "/v1/runs/" + result.Value.RunId;
-        await Exchange.Json(ctx, result.Value, ServerJson.Default.Run, StatusCodes.Status201Created);
+        await Exchange.Json(ctx, result.Value, ServerJson.Web.Run, StatusCodes.Status201Created);
     }
 
     private async Task Get(HttpContext ctx)
@@ -55,6 +55,6 @@ internal sealed class RunEndpoints(ArcaServices s, Access access)
             return;
         }
         var result = s.Runs.Get(Exchange.Route(ctx, "id"));
-        await (result.IsOk ? Exchange.Json(ctx, result.Value, ServerJson.Default.Run) : Exchange.Problem(ctx, result));
+        await (result.IsOk ? Exchange.Json(ctx, result.Value, ServerJson.Web.Run) : Exchange.Problem(ctx, result));
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Arca.Metadata;
 using Arca.Server.Api;
+using Arca.Server.Blobs;
 using Arca.Server.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -28,7 +29,7 @@ internal sealed class VersionEndpoints(ArcaServices s, Access access)
         {
             return;
         }
-        var body = await Exchange.ReadAsync(ctx, ServerJson.Default.RegisterVersionRequest, s.Options.MaxBodyBytes);
+        var body = await Exchange.ReadAsync(ctx, ServerJson.Web.RegisterVersionRequest, s.Options.MaxBodyBytes);
         if (body is null)
         {
             return;
@@ -52,7 +53,7 @@ internal sealed class VersionEndpoints(ArcaServices s, Access access)
             return;
         }
         ctx.Response.Headers.Location = VersionPath(result.Value);
-        await Exchange.Json(ctx, result.Value, ServerJson.Default.ModelVersion, StatusCodes.Status201Created);
+        await Exchange.Json(ctx, result.Value, ServerJson.Web.ModelVersion, StatusCodes.Status201Created);
     }
 
     private async Task Get(HttpContext ctx)
@@ -77,7 +78,7 @@ internal sealed class VersionEndpoints(ArcaServices s, Access access)
             ctx.Response.StatusCode = StatusCodes.Status304NotModified;
             return;
         }
-        await Exchange.Json(ctx, result.Value, ServerJson.Default.ModelVersion);
+        await Exchange.Json(ctx, result.Value, ServerJson.Web.ModelVersion);
     }
 
     private async Task List(HttpContext ctx)
@@ -98,7 +99,7 @@ internal sealed class VersionEndpoints(ArcaServices s, Access access)
             Cursor = Exchange.Query(ctx, "cursor"),
         });
         await (result.IsOk
-            ? Exchange.Json(ctx, new VersionList(result.Value.Items, result.Value.NextCursor), ServerJson.Default.VersionList)
+            ? Exchange.Json(ctx, new VersionList(result.Value.Items, result.Value.NextCursor), ServerJson.Web.VersionList)
             : Exchange.Problem(ctx, result));
     }
 
@@ -117,7 +118,16 @@ internal sealed class VersionEndpoints(ArcaServices s, Access access)
             return;
         }
         var result = s.Versions.Compare(name, a, b);
-        await (result.IsOk ? Exchange.Json(ctx, result.Value, ServerJson.Default.VersionComparison) : Exchange.Problem(ctx, result));
+        if (!result.IsOk)
+        {
+            await Exchange.Problem(ctx, result);
+            return;
+        }
+        var comparison = result.Value with
+        {
+            Layers = ArtifactComparison.Compare(s.BlobCatalog, result.Value.A.ArtifactDigest, result.Value.B.ArtifactDigest),
+        };
+        await Exchange.Json(ctx, comparison, ServerJson.Web.VersionComparison);
     }
 
     private async Task GetLineage(HttpContext ctx)
@@ -135,7 +145,7 @@ internal sealed class VersionEndpoints(ArcaServices s, Access access)
         }
         var v = result.Value;
         var run = v.RunId is null ? null : s.Runs.Get(v.RunId).Value;
-        await Exchange.Json(ctx, new Lineage(v.Model, v.Version, v.ArtifactDigest, run), ServerJson.Default.Lineage);
+        await Exchange.Json(ctx, new Lineage(v.Model, v.Version, v.ArtifactDigest, run), ServerJson.Web.Lineage);
     }
 
     private async Task FindByLineage(HttpContext ctx)
@@ -155,7 +165,7 @@ internal sealed class VersionEndpoints(ArcaServices s, Access access)
         }
         var found = s.Versions.FindByLineage(dataset, commit, image, (int)limit)
             .Where(v => caller.Allows(Roles.Read, v.Model)).ToList();
-        await Exchange.Json(ctx, new VersionList(found, null), ServerJson.Default.VersionList);
+        await Exchange.Json(ctx, new VersionList(found, null), ServerJson.Web.VersionList);
     }
 
     private static async Task<long?> VersionNumber(HttpContext ctx)

@@ -37,7 +37,7 @@ public static class Exchange
         }
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = ProblemContentType;
-        return JsonSerializer.SerializeAsync(ctx.Response.Body, problem, ServerJson.Default.Problem, ctx.RequestAborted);
+        return JsonSerializer.SerializeAsync(ctx.Response.Body, problem, ServerJson.Web.Problem, ctx.RequestAborted);
     }
 
     public static Task Problem<T>(HttpContext ctx, StoreResult<T> failed) =>

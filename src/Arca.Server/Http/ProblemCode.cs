@@ -29,13 +29,22 @@ public static class ProblemCode
     public const string UnknownRun = "UNKNOWN_RUN";
     public const string ArtifactNotStored = "ARTIFACT_NOT_STORED";
     public const string NotReady = "NOT_READY";
+    public const string DigestInvalid = "DIGEST_INVALID";
+    public const string ManifestInvalid = "MANIFEST_INVALID";
+    public const string BlobNotFound = "BLOB_NOT_FOUND";
+    public const string ManifestNotFound = "MANIFEST_NOT_FOUND";
+    public const string UploadNotFound = "UPLOAD_NOT_FOUND";
+    public const string UploadOffsetMismatch = "UPLOAD_OFFSET_MISMATCH";
+    public const string ContentRangeInvalid = "CONTENT_RANGE_INVALID";
     public const string Internal = "INTERNAL";
 
     public static int Status(string code) => code switch
     {
         Unauthorized => 401,
         Forbidden => 403,
-        NotFound or ModelNotFound or VersionNotFound or AliasNotFound or RunNotFound or TokenNotFound => 404,
+        NotFound or ModelNotFound or VersionNotFound or AliasNotFound or RunNotFound or TokenNotFound
+            or BlobNotFound or ManifestNotFound or UploadNotFound => 404,
+        UploadOffsetMismatch => 416,
         MethodNotAllowed => 405,
         ModelExists or RunExists or VersionExists => 409,
         RevisionMismatch => 412,
@@ -74,6 +83,13 @@ public static class ProblemCode
         UnknownRun => "The run referenced does not exist",
         ArtifactNotStored => "The artifact is not stored",
         NotReady => "Not ready",
+        DigestInvalid => "The content does not match its digest",
+        ManifestInvalid => "Invalid manifest",
+        BlobNotFound => "Blob not found",
+        ManifestNotFound => "Manifest not found",
+        UploadNotFound => "Upload session not found (finished, cancelled, expired, or the server restarted)",
+        UploadOffsetMismatch => "The chunk does not start where the upload stands",
+        ContentRangeInvalid => "Invalid Content-Range",
         _ => "Internal error",
     };
 

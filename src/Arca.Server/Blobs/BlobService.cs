@@ -1,0 +1,91 @@
+using System.Buffers;
+using Arca.Metadata;
+using Arca.Storage;
+using Arca.Storage.Blobs;
+using Microsoft.AspNetCore.Http;
+
+namespace Arca.Server.Blobs;
+
+/// <summary>
+/// Joins the chunk store (bytes) and the blob catalog (records): a blob becomes visible only when its row commits,
+/// after <see cref="BlobWriter.CompleteAsync"/> made its chunks durable and indexed.
+/// </summary>
+public sealed class BlobService(ChunkStore chunks, BlobCatalog catalog)
+{
+    private const int BufferSize = 1 << 20;
+
+    public ChunkStore Chunks => chunks;
+
+    public BlobCatalog Catalog => catalog;
+
+    /// <summary>Streams a request body into <paramref name="writer"/>, overlapping the network read with hashing and chunking.</summary>
+    public static async Task<long> CopyBodyAsync(HttpRequest request, BlobWriter writer, long? maxBytes, CancellationToken ct)
+    {
+        var a = ArrayPool<byte>.Shared.Rent(BufferSize);
+        var b = ArrayPool<byte>.Shared.Rent(BufferSize);
+        long total = 0;
+        Task pending = Task.CompletedTask;
+        try
+        {
+            while (true)
+            {
+                var filled = await FillAsync(request.Body, a, maxBytes is { } m ? (int)Math.Min(BufferSize, m - total) : BufferSize, ct);
+                await pending;
+                if (filled == 0)
+                {
+                    break;
+                }
+                total += filled;
+                var chunk = a.AsMemory(0, filled);
+                pending = Task.Run(async () => await writer.AppendAsync(chunk), ct);
+                (a, b) = (b, a);
+                if (maxBytes is { } limit && total >= limit)
+                {
+                    await pending;
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            await pending.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            ArrayPool<byte>.Shared.Return(a);
+            ArrayPool<byte>.Shared.Return(b);
+        }
+        return total;
+    }
+
+    private static async Task<int> FillAsync(Stream body, byte[] buffer, int count, CancellationToken ct)
+    {
+        var filled = 0;
+        while (filled < count)
+        {
+            var n = await body.ReadAsync(buffer.AsMemory(filled, count - filled), ct);
+            if (n == 0)
+            {
+                break;
+            }
+            filled += n;
+        }
+        return filled;
+    }
+
+    /// <summary>Completes a blob and records it. Null when the content does not match <paramref name="expected"/>.</summary>
+    public async Task<BlobRecord?> CommitAsync(string actor, BlobWriter writer, ChunkDigest? expected, string mediaType)
+    {
+        var result = await writer.CompleteAsync(expected);
+        if (result is null)
+        {
+            return null;
+        }
+        var record = await catalog.AddAsync(actor, new BlobRecord
+        {
+            Digest = result.Digest.ToString(),
+            Size = result.Size,
+            MediaType = mediaType,
+            Recipe = Recipe.Encode(result.Chunks),
+            NewBytes = result.NewBytes,
+        });
+        return record.Value;
+    }
+}
