@@ -5,4 +5,5 @@ var root = new RootCommand("arca — model registry and artifact distribution (o
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(ConfigCommand.Create());
 root.Subcommands.Add(TokenCommand.Create());
+root.Subcommands.Add(IndexCommand.Create());
 return await root.Parse(args).InvokeAsync();

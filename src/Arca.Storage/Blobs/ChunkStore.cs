@@ -12,10 +12,12 @@ namespace Arca.Storage.Blobs;
 public sealed class ChunkStore : IAsyncDisposable
 {
     private readonly FastCdc _cdc;
+    private readonly FileStream _lock;
     private long _unCheckpointed;
 
-    private ChunkStore(ChunkStoreOptions options, IChunkIndex index, ShardStore shards, long reindexed)
+    private ChunkStore(ChunkStoreOptions options, IChunkIndex index, ShardStore shards, long reindexed, FileStream lockFile)
     {
+        _lock = lockFile;
         Options = options;
         Index = index;
         Shards = shards;
@@ -36,22 +38,61 @@ public sealed class ChunkStore : IAsyncDisposable
     public static ChunkStore Open(ChunkStoreOptions options)
     {
         options.Chunker.Validate();
-        var index = FasterChunkIndex.Open(options.IndexDir);
-        return Attach(options, index);
+        var lockFile = TakeLock(options);
+        return Attach(options, FasterChunkIndex.Open(options.IndexDir), lockFile);
     }
 
-    /// <summary>Discards the index and rebuilds it from the packs' segment headers alone.</summary>
-    public static ChunkStore Rebuild(ChunkStoreOptions options)
+    /// <summary>
+    /// Discards the index and rebuilds it from the packs' segment headers alone. With <paramref name="verify"/>, every
+    /// chunk is read back and re-hashed, and one whose bytes do not match its digest is left out (and counted).
+    /// </summary>
+    public static ChunkStore Rebuild(ChunkStoreOptions options, bool verify, out long corrupt)
     {
         options.Chunker.Validate();
+        var lockFile = TakeLock(options);
         var index = FasterChunkIndex.CreateEmpty(options.IndexDir);
-        return Attach(options, index);
+        if (!verify)
+        {
+            corrupt = 0;
+            return Attach(options, index, lockFile);
+        }
+        long bad = 0;
+        var buffer = new byte[options.Chunker.MaxSize];
+        var store = Attach(options, index, lockFile, (handle, digest, location) =>
+        {
+            var span = buffer.AsSpan(0, location.Length);
+            if (location.Length <= buffer.Length && RandomAccess.Read(handle, span, location.Offset) == location.Length
+                && ChunkDigest.Of(span) == digest)
+            {
+                return true;
+            }
+            bad++;
+            return false;
+        });
+        corrupt = bad;
+        return store;
     }
 
-    private static ChunkStore Attach(ChunkStoreOptions options, IChunkIndex index)
+    /// <summary>One process per data directory: a second server or an offline rebuild fails fast instead of corrupting.</summary>
+    private static FileStream TakeLock(ChunkStoreOptions options)
+    {
+        var dir = Path.Combine(options.DataDir, "chunks");
+        System.IO.Directory.CreateDirectory(dir);
+        try
+        {
+            return new FileStream(Path.Combine(dir, "LOCK"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new IOException($"{options.DataDir} is in use by another arca process ({e.Message})", e);
+        }
+    }
+
+    private static ChunkStore Attach(ChunkStoreOptions options, IChunkIndex index, FileStream lockFile,
+        Func<SafeFileHandle, ChunkDigest, ChunkLocation, bool>? verify = null)
     {
         long reindexed = 0;
-        var shards = ShardStore.Open(options.ShardDir, options.PackSealBytes, (digest, location) =>
+        var shards = ShardStore.Open(options.ShardDir, options.PackSealBytes, verify, (digest, location) =>
         {
             // Index entries are written only after their segment is durable, so an entry the index already has
             // is never stale; entries it lacks were written after its last checkpoint.
@@ -61,7 +102,7 @@ public sealed class ChunkStore : IAsyncDisposable
                 reindexed++;
             }
         });
-        var store = new ChunkStore(options, index, shards, reindexed);
+        var store = new ChunkStore(options, index, shards, reindexed, lockFile);
         if (reindexed > 0)
         {
             index.CheckpointAsync().GetAwaiter().GetResult();
@@ -134,5 +175,6 @@ public sealed class ChunkStore : IAsyncDisposable
     {
         await Index.DisposeAsync().ConfigureAwait(false);
         Shards.Dispose();
+        await _lock.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -26,7 +26,9 @@ public sealed class ShardStore : IDisposable
     public string Directory => _directory;
 
     /// <summary>Opens (and recovers) the packs; <paramref name="onEntry"/> sees every chunk of every valid segment.</summary>
-    public static ShardStore Open(string directory, long sealBytes, Action<ChunkDigest, ChunkLocation> onEntry)
+    /// <param name="verify">When set, decides per chunk (re-hashing its bytes) whether it is reported.</param>
+    public static ShardStore Open(string directory, long sealBytes, Func<SafeFileHandle, ChunkDigest, ChunkLocation, bool>? verify,
+        Action<ChunkDigest, ChunkLocation> onEntry)
     {
         System.IO.Directory.CreateDirectory(directory);
         var store = new ShardStore(directory, sealBytes);
@@ -37,7 +39,13 @@ public sealed class ShardStore : IDisposable
                 continue;
             }
             var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
-            var end = Scan(handle, id, onEntry);
+            var end = Scan(handle, id, verify is null ? onEntry : (d, l) =>
+            {
+                if (verify(handle, d, l))
+                {
+                    onEntry(d, l);
+                }
+            });
             if (RandomAccess.GetLength(handle) != end)
             {
                 RandomAccess.SetLength(handle, end); // torn tail of an interrupted write: never referenced

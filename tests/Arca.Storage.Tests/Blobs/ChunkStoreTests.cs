@@ -176,4 +176,38 @@ public sealed class ChunkStoreTests : IDisposable
             Assert.Equal(inputs[i], ReadBack(store, blobs[i]));
         }
     }
+
+    [Fact]
+    public async Task RebuildWithVerify_LeavesOutCorruptChunks()
+    {
+        var data = Random(1_000_000, 12);
+        IngestResult blob;
+        await using (var store = ChunkStore.Open(Options))
+        {
+            blob = await Write(store, data);
+        }
+        var pack = Directory.GetFiles(Options.ShardDir, "*.pack").Single();
+        using (var f = new FileStream(pack, FileMode.Open, FileAccess.ReadWrite))
+        {
+            f.Position = PackFormat.FileHeaderSize + PackFormat.SegmentHeaderSize + 10; // inside the first chunk
+            var b = f.ReadByte();
+            f.Position--;
+            f.WriteByte((byte)(b ^ 0xFF));
+        }
+
+        await using var rebuilt = ChunkStore.Rebuild(Options, verify: true, out var corrupt);
+
+        Assert.Equal(1, corrupt);
+        Assert.Equal(blob.Chunks.Count - 1, rebuilt.Reindexed);
+        Assert.False(rebuilt.Contains(blob.Chunks[0].Digest));
+        Assert.True(rebuilt.Contains(blob.Chunks[1].Digest));
+    }
+
+    [Fact]
+    public async Task SecondOpenOfTheSameDataDir_FailsFast()
+    {
+        await using var store = ChunkStore.Open(Options);
+        var e = Assert.Throws<IOException>(() => ChunkStore.Open(Options));
+        Assert.Contains("in use by another arca process", e.Message, StringComparison.Ordinal);
+    }
 }
