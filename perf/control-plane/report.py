@@ -174,8 +174,9 @@ def main() -> int:
     foreign = statistics.mean(r["cpu"]["other"] / r["seconds"] for r in all_runs)
     if foreign > FOREIGN_LOAD_WARN:
         out(f"**Caution:** other processes took {foreign:.2f} of the {meta['cores']} cores on average during the measured "
-            "runs. Throughput ratios hold up (both servers ran under the same load, alternating), but absolute "
-            "latencies, p99 above all, are inflated by waiting for a CPU; judge the p99 targets on a quiet machine.")
+            "runs. The req/s ratios suffer least (both servers ran under the same load, alternating, medians of rounds) "
+            "but still vary from round to round (see the raw runs); absolute latencies, p99 above all, are inflated "
+            "by waiting for a CPU, as nginx's own p99 shows: judge the p99 targets on a quiet machine.")
         out("")
     if problems:
         out("**Invalid run:** " + "; ".join(problems))
