@@ -17,6 +17,7 @@ namespace Arca.DataPlane;
 public sealed partial class DataPlaneListener : IAsyncDisposable
 {
     private const int Backlog = 1024;
+    private const int MaxPollers = 16;
 
     private readonly DataPlaneOptions _options;
     private readonly ContentResponder _responder;
@@ -26,7 +27,7 @@ public sealed partial class DataPlaneListener : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _gate = new();
     private Socket? _listenSocket;
-    private SendfileEngine? _engine;
+    private SocketPoller[] _pollers = [];
     private ConnectionContext? _context;
     private ITimer? _sweeper;
     private Task? _acceptLoop;
@@ -84,7 +85,7 @@ public sealed partial class DataPlaneListener : IAsyncDisposable
                 }
                 socket.Bind(_options.Listen);
                 socket.Listen(Backlog);
-                _engine = new SendfileEngine(_logger);
+                _pollers = CreatePollers(Math.Clamp(Environment.ProcessorCount, 1, MaxPollers));
             }
             catch
             {
@@ -92,7 +93,7 @@ public sealed partial class DataPlaneListener : IAsyncDisposable
                 throw;
             }
             _listenSocket = socket;
-            _context = new ConnectionContext(_options, _responder, Counters, _engine, _time, _logger);
+            _context = new ConnectionContext(_options, _responder, Counters, _pollers, _time, _logger);
             var shortest = _options.HeaderTimeout < _options.IdleTimeout ? _options.HeaderTimeout : _options.IdleTimeout;
             var period = TimeSpan.FromTicks(Math.Clamp(shortest.Ticks / 4, TimeSpan.FromMilliseconds(25).Ticks, TimeSpan.FromSeconds(1).Ticks));
             _sweeper = _time.CreateTimer(static state => ((DataPlaneListener)state!).Sweep(), this, period, period);
@@ -122,22 +123,39 @@ public sealed partial class DataPlaneListener : IAsyncDisposable
         {
             connection.Abort();
         }
-        try
-        {
-            await Task.WhenAll(_connections.Values.Select(c => c.Completion)).WaitAsync(TimeSpan.FromSeconds(5));
-        }
-        catch (TimeoutException)
-        {
-        }
+        // ForceYielding: connections finish on poller threads, and the pollers cannot be joined from themselves.
+        await Task.WhenAll(_connections.Values.Select(c => c.Completion)).WaitAsync(TimeSpan.FromSeconds(5))
+            .ConfigureAwait(ConfigureAwaitOptions.ForceYielding | ConfigureAwaitOptions.SuppressThrowing);
         if (_sweeper is not null)
         {
             await _sweeper.DisposeAsync();
         }
-        _engine?.Dispose();
+        foreach (var poller in _pollers)
+        {
+            poller.Dispose();
+        }
         _stopping.Dispose();
         if (_listenSocket is not null)
         {
             Log.Stopped(_logger);
+        }
+    }
+
+    private SocketPoller[] CreatePollers(int count)
+    {
+        var pollers = new List<SocketPoller>(count);
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                pollers.Add(new SocketPoller(i, _logger));
+            }
+            return [.. pollers];
+        }
+        catch
+        {
+            pollers.ForEach(p => p.Dispose());
+            throw;
         }
     }
 
@@ -176,6 +194,8 @@ public sealed partial class DataPlaneListener : IAsyncDisposable
                 Reject(socket);
                 continue;
             }
+            // Non-blocking from here on, driven by the SocketPoller (never by .NET's async socket engine).
+            socket.Blocking = false;
             socket.NoDelay = true; // a head and a small body in separate writes must not wait for a delayed ACK
             var id = Interlocked.Increment(ref _nextConnectionId);
             var connection = new DataPlaneConnection(id, socket, _context!);

@@ -11,5 +11,5 @@ internal static class LogEvents
     public const int BadRequest = 2011;
     public const int SendfileFailed = 2020;
     public const int InconsistentLayout = 2021;
-    public const int EngineFailed = 2030;
+    public const int PollerFailed = 2030;
 }

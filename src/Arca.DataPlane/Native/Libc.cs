@@ -16,6 +16,7 @@ internal static unsafe partial class Libc
     public const uint EpollOut = 0x004;
     public const uint EpollErr = 0x008;
     public const uint EpollHup = 0x010;
+    public const uint EpollRdHup = 0x2000;
     public const uint EpollOneShot = 1u << 30;
 
     public const int CloseOnExec = 0x80000;

@@ -8,7 +8,7 @@ internal sealed class ConnectionContext(
     DataPlaneOptions options,
     ContentResponder responder,
     DataPlaneCounters counters,
-    SendfileEngine engine,
+    IReadOnlyList<SocketPoller> pollers,
     TimeProvider time,
     ILogger logger)
 {
@@ -18,7 +18,8 @@ internal sealed class ConnectionContext(
 
     public DataPlaneCounters Counters { get; } = counters;
 
-    public SendfileEngine Engine { get; } = engine;
+    /// <summary>One per core; a connection stays on the one it was dealt.</summary>
+    public IReadOnlyList<SocketPoller> Pollers { get; } = pollers;
 
     public TimeProvider Time { get; } = time;
 

@@ -19,7 +19,8 @@ internal sealed partial class DataPlaneConnection
     private readonly Socket _socket;
     private readonly RequestParser _parser;
     private readonly RequestHead _head = new();
-    private readonly SendfileTransfer _transfer;
+    private readonly ConnectionIo _io;
+    private readonly SocketPoller _poller;
     private readonly byte[] _headBuffer = new byte[ResponseWriter.BufferSize];
     private long _deadline;
     private int _phase;
@@ -32,7 +33,8 @@ internal sealed partial class DataPlaneConnection
         _context = context;
         var options = context.Options;
         _parser = new RequestParser(options.MaxRequestLineBytes, options.MaxHeaderBytes, options.MaxHeaderCount);
-        _transfer = new SendfileTransfer(id, (int)socket.SafeHandle.DangerousGetHandle(), context.Engine, Touch);
+        _poller = context.Pollers[(int)(id % context.Pollers.Count)];
+        _io = new ConnectionIo(id, socket, _poller, Touch);
         SetDeadline(ConnectionPhase.ReadingHead, context.HeaderTimeoutTicks);
     }
 
@@ -81,9 +83,12 @@ internal sealed partial class DataPlaneConnection
                     {
                         SetDeadline(ConnectionPhase.Idle, _context.IdleTimeoutTicks);
                     }
-                    await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
+                    if (!await _io.WaitReadableAsync())
+                    {
+                        return;
+                    }
                     buffer = ArrayPool<byte>.Shared.Rent(_context.ReceiveBufferSize);
-                    var received = await _socket.ReceiveAsync(buffer.AsMemory(), SocketFlags.None);
+                    var received = await _io.ReceiveAsync(buffer.AsMemory());
                     if (received == 0)
                     {
                         return;
@@ -112,7 +117,7 @@ internal sealed partial class DataPlaneConnection
                         status = ParseStatus.Error; // unreachable: the limits trip before the buffer fills
                         break;
                     }
-                    var received = await _socket.ReceiveAsync(buffer.AsMemory(end), SocketFlags.None);
+                    var received = await _io.ReceiveAsync(buffer.AsMemory(end));
                     if (received == 0)
                     {
                         if (Volatile.Read(ref _timedOut) != 0 && end > 0)
@@ -165,7 +170,7 @@ internal sealed partial class DataPlaneConnection
             {
                 ArrayPool<byte>.Shared.Return(buffer);
             }
-            _context.Engine.Forget(_transfer);
+            _poller.Forget(_io);
             if (addedRef)
             {
                 _socket.SafeHandle.DangerousRelease();
@@ -186,17 +191,17 @@ internal sealed partial class DataPlaneConnection
             return true;
         }
 
-        _transfer.Reset();
+        _io.ResetTransfer();
         AddSegments(response.Layout, response.First, response.ContentLength);
-        var ok = await _transfer.SendAsync();
-        _context.Counters.AddBytesSent(_transfer.BytesSent);
-        if (!ok && _transfer.LastError == 0 && Volatile.Read(ref _timedOut) == 0)
+        var ok = await _io.SendFileAsync();
+        _context.Counters.AddBytesSent(_io.BytesSent);
+        if (!ok && _io.LastError == 0 && Volatile.Read(ref _timedOut) == 0)
         {
-            Log.ContentShorterThanLayout(_context.Logger, Id, _transfer.BytesSent, response.ContentLength);
+            Log.ContentShorterThanLayout(_context.Logger, Id, _io.BytesSent, response.ContentLength);
         }
         else if (!ok)
         {
-            Log.SendfileFailed(_context.Logger, Id, _transfer.LastError, _transfer.BytesSent, response.ContentLength);
+            Log.SendfileFailed(_context.Logger, Id, _io.LastError, _io.BytesSent, response.ContentLength);
         }
         return ok;
     }
@@ -216,7 +221,7 @@ internal sealed partial class DataPlaneConnection
             {
                 var skip = first - position;
                 var take = Math.Min(extent.Length - skip, count);
-                _transfer.Add(extent.File, extent.Offset + skip, take);
+                _io.Add(extent.File, extent.Offset + skip, take);
                 first += take;
                 count -= take;
             }
@@ -240,11 +245,7 @@ internal sealed partial class DataPlaneConnection
 
     private async ValueTask SendAllAsync(ReadOnlyMemory<byte> bytes)
     {
-        while (!bytes.IsEmpty)
-        {
-            var sent = await _socket.SendAsync(bytes, SocketFlags.None);
-            bytes = bytes[sent..];
-        }
+        await _io.SendAsync(bytes);
     }
 
     /// <summary>
@@ -265,7 +266,7 @@ internal sealed partial class DataPlaneConnection
             var drained = 0;
             while (drained < MaxLingerBytes)
             {
-                var received = await _socket.ReceiveAsync(scratch.AsMemory(), SocketFlags.None);
+                var received = await _io.ReceiveAsync(scratch.AsMemory());
                 if (received == 0)
                 {
                     break;

@@ -1,9 +1,10 @@
+using System.Net.Sockets;
 using Arca.DataPlane.Transport;
 using Microsoft.Win32.SafeHandles;
 
 namespace Arca.DataPlane.Tests.Transport;
 
-public sealed class SendfileTransferTests
+public sealed class ConnectionIoTests
 {
     [Fact]
     public void Adjacent_runs_of_one_file_join_and_others_do_not()
@@ -13,7 +14,8 @@ public sealed class SendfileTransferTests
         {
             using var a = File.OpenHandle(path);
             using var b = File.OpenHandle(path);
-            var transfer = new SendfileTransfer(1, -1, null!, () => { });
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            var transfer = new ConnectionIo(1, socket, null!, () => { });
 
             transfer.Add(a, 0, 100);
             transfer.Add(a, 100, 50);   // adjacent, same handle: joins

@@ -7,12 +7,18 @@ using Microsoft.Extensions.Logging;
 namespace Arca.DataPlane.Transport;
 
 /// <summary>
-/// One thread blocked in epoll_wait(2) on the sockets whose send buffer filled up. Sockets are armed one-shot for
-/// EPOLLOUT; when one drains, the thread pumps that transfer's next sendfile(2) calls itself (non-blocking, bounded by
-/// a budget) and re-arms it, as nginx's worker does. Only a finished transfer hops back to the thread pool. A fresh
-/// arm of a socket that is already writable is reported at once (epoll_ctl polls on ADD/MOD), so no wake-up is lost.
+/// A thread blocked in epoll_wait(2) for its share of the data-plane sockets (the listener runs one per core and
+/// deals connections out round-robin, like nginx workers). Connections arm their socket one-shot for the
+/// one readiness they wait for (readable between requests, writable when a send would block); a socket that is
+/// already ready when armed is reported at once (epoll_ctl polls on ADD/MOD), so no wake-up is lost. For a socket
+/// in the middle of a sendfile transfer the thread pumps the next sendfile(2) calls itself and re-arms, as an nginx
+/// worker does; any other wait resumes the connection inline on this thread (see <see cref="ConnectionIo"/>).
 /// </summary>
-internal sealed unsafe partial class SendfileEngine : IDisposable
+/// <remarks>
+/// Data-plane sockets are non-blocking and never used with .NET's async socket methods, so the runtime's own epoll
+/// thread never sees them: otherwise every EPOLLOUT edge of a large download would also wake it and a pool thread.
+/// </remarks>
+internal sealed unsafe partial class SocketPoller : IDisposable
 {
     private const int MaxEvents = 256;
     private const long WakeId = 0;
@@ -20,12 +26,12 @@ internal sealed unsafe partial class SendfileEngine : IDisposable
     private readonly int _epoll;
     private readonly int _wake;
     private readonly Thread _thread;
-    private readonly ConcurrentDictionary<long, SendfileTransfer> _registered = new();
+    private readonly ConcurrentDictionary<long, ConnectionIo> _registered = new();
     private readonly ILogger _logger;
     private volatile bool _stopping;
     private int _disposed;
 
-    public SendfileEngine(ILogger logger)
+    public SocketPoller(int index, ILogger logger)
     {
         _logger = logger;
         _epoll = Libc.EpollCreate1(Libc.CloseOnExec);
@@ -40,37 +46,38 @@ internal sealed unsafe partial class SendfileEngine : IDisposable
             Libc.Close(_epoll);
             throw new InvalidOperationException($"eventfd/epoll_ctl failed: errno {errno}");
         }
-        _thread = new Thread(Run) { IsBackground = true, Name = "arca-sendfile" };
+        _thread = new Thread(Run) { IsBackground = true, Name = $"arca-poll-{index}" };
         _thread.Start();
     }
 
-    /// <summary>Waits (one-shot) for the transfer's socket to become writable; false if epoll refused it.</summary>
-    public bool Arm(SendfileTransfer transfer)
+    /// <summary>Reports <paramref name="io"/> once when its socket has any of <paramref name="events"/>; false if epoll refused.</summary>
+    public bool Arm(ConnectionIo io, uint events)
     {
-        if (transfer.Registered)
+        events |= Libc.EpollOneShot;
+        if (io.Registered)
         {
-            return Control(Libc.EpollCtlMod, transfer.SocketFd, Libc.EpollOut | Libc.EpollOneShot, transfer.Id) == 0;
+            return Control(Libc.EpollCtlMod, io.SocketFd, events, io.Id) == 0;
         }
-        _registered[transfer.Id] = transfer;
-        if (Control(Libc.EpollCtlAdd, transfer.SocketFd, Libc.EpollOut | Libc.EpollOneShot, transfer.Id) != 0)
+        _registered[io.Id] = io;
+        if (Control(Libc.EpollCtlAdd, io.SocketFd, events, io.Id) != 0)
         {
-            _registered.TryRemove(transfer.Id, out _);
+            _registered.TryRemove(io.Id, out _);
             return false;
         }
-        transfer.Registered = true;
+        io.Registered = true;
         return true;
     }
 
-    /// <summary>Removes the socket from the epoll set; call before closing it, with no transfer in flight.</summary>
-    public void Forget(SendfileTransfer transfer)
+    /// <summary>Removes the socket from the epoll set; call before closing it, with nothing armed.</summary>
+    public void Forget(ConnectionIo io)
     {
-        if (!transfer.Registered)
+        if (!io.Registered)
         {
             return;
         }
-        Libc.EpollCtl(_epoll, Libc.EpollCtlDel, transfer.SocketFd, null);
-        _registered.TryRemove(transfer.Id, out _);
-        transfer.Registered = false;
+        Libc.EpollCtl(_epoll, Libc.EpollCtlDel, io.SocketFd, null);
+        _registered.TryRemove(io.Id, out _);
+        io.Registered = false;
     }
 
     public void Dispose()
@@ -82,7 +89,10 @@ internal sealed unsafe partial class SendfileEngine : IDisposable
         _stopping = true;
         ulong one = 1;
         Libc.Write(_wake, &one, sizeof(ulong));
-        _thread.Join(TimeSpan.FromSeconds(5));
+        if (Thread.CurrentThread != _thread)
+        {
+            _thread.Join(TimeSpan.FromSeconds(5));
+        }
         Libc.Close(_wake);
         Libc.Close(_epoll);
     }
@@ -111,7 +121,7 @@ internal sealed unsafe partial class SendfileEngine : IDisposable
                     {
                         continue;
                     }
-                    Log.EngineFailed(_logger, errno);
+                    Log.PollerFailed(_logger, errno);
                     return;
                 }
                 for (var i = 0; i < count; i++)
@@ -122,9 +132,9 @@ internal sealed unsafe partial class SendfileEngine : IDisposable
                         ulong value;
                         Libc.Read(_wake, &value, sizeof(ulong));
                     }
-                    else if (_registered.TryGetValue(id, out var transfer))
+                    else if (_registered.TryGetValue(id, out var io))
                     {
-                        transfer.OnWritable();
+                        io.OnReady();
                     }
                 }
             }
@@ -137,8 +147,8 @@ internal sealed unsafe partial class SendfileEngine : IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = LogEvents.EngineFailed, Level = LogLevel.Critical,
-            Message = "the sendfile engine stopped: epoll_wait failed with errno {Errno}")]
-        public static partial void EngineFailed(ILogger logger, int errno);
+        [LoggerMessage(EventId = LogEvents.PollerFailed, Level = LogLevel.Critical,
+            Message = "the data-plane poller stopped: epoll_wait failed with errno {Errno}")]
+        public static partial void PollerFailed(ILogger logger, int errno);
     }
 }
