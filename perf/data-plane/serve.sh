@@ -136,8 +136,8 @@ fanout_run() { # $1 label, $2 port: FANOUT parallel connections, distinct 4 MiB 
   cat "$FILE" > /dev/null
   c0=$(cpu_ticks $pids)
   t0=$(date +%s%N)
-  curl -s -Z --parallel-max "$FANOUT" --parallel-immediate -H "Authorization: Bearer $TOKEN" -K "$WORK/fanout.cfg" \
-    -w '%{http_code} %{size_download}\n' > "$WORK/fanout.out"
+  curl -s --no-progress-meter -Z --parallel-max "$FANOUT" --parallel-immediate -H "Authorization: Bearer $TOKEN" -K "$WORK/fanout.cfg" \
+    -w '%{http_code} %{size_download}\n' > "$WORK/fanout.out" 2> "$WORK/fanout.err"
   t1=$(date +%s%N)
   c1=$(cpu_ticks $pids)
   [[ "$(grep -c "^206 $RANGE_BYTES\$" "$WORK/fanout.out")" == "$FANOUT" ]] || { echo "$label: fan-out: bad responses" >&2; sort "$WORK/fanout.out" | uniq -c >&2; exit 1; }

@@ -9,6 +9,8 @@ internal static class LogEvents
     public const int ConnectionLimit = 2003;
     public const int ConnectionFailed = 2010;
     public const int BadRequest = 2011;
+    public const int DecideFailed = 2012;
+    public const int UnexpectedError = 2013;
     public const int SendfileFailed = 2020;
     public const int InconsistentLayout = 2021;
     public const int PollerFailed = 2030;

@@ -104,4 +104,16 @@ public sealed class ConditionalAndHeadTests(SharedServer shared) : IClassFixture
         Assert.Equal(405, response.Status);
         Assert.Equal("GET, HEAD", response.Header("Allow"));
     }
+
+    [Fact]
+    public async Task Broken_content_source_costs_the_request_not_the_listener()
+    {
+        var throwing = await Curl.RunAsync("-H", Auth, $"{_server.BaseUrl}/blobs/sha256/{TestContent.ThrowingHex}");
+        var inconsistent = await Curl.RunAsync("-H", Auth, $"{_server.BaseUrl}/blobs/sha256/{TestContent.InconsistentHex}");
+        var healthy = await Curl.RunAsync("-H", Auth, _server.BaseUrl + _server.Content.Single.Path);
+
+        Assert.Equal(500, throwing.Status);
+        Assert.Equal(500, inconsistent.Status);
+        Assert.Equal(_server.Content.Single.Bytes, healthy.Body);
+    }
 }

@@ -51,6 +51,7 @@ internal sealed class ContentResponder(IContentSource content, UrlSigner signer,
         };
         if (head.IfNoneMatch is not null && EntityTags.NoneMatchHits(head.IfNoneMatch, etag))
         {
+            // No content; Content-Length stays the 200 length, the one value RFC 9110 §8.6 allows on a 304.
             response.Status = 304;
             return response;
         }

@@ -141,7 +141,17 @@ internal sealed partial class DataPlaneConnection
                 start = _parser.Consumed;
 
                 SetDeadline(ConnectionPhase.Sending, _context.IdleTimeoutTicks);
-                var response = _context.Responder.Decide(_head);
+                Response response;
+                try
+                {
+                    response = _context.Responder.Decide(_head);
+                }
+                catch (Exception e)
+                {
+                    // A failing content source or authorizer costs this request (500, close), never the listener.
+                    Log.DecideFailed(_context.Logger, _head.Path, e);
+                    response = Response.Error(500, "internal error", close: true);
+                }
                 var keepAlive = _head.KeepAlive && !response.Close;
                 if (!await SendResponseAsync(response, keepAlive))
                 {
@@ -163,6 +173,10 @@ internal sealed partial class DataPlaneConnection
         }
         catch (OperationCanceledException)
         {
+        }
+        catch (Exception e)
+        {
+            Log.UnexpectedError(_context.Logger, Id, e);
         }
         finally
         {
@@ -317,6 +331,12 @@ internal sealed partial class DataPlaneConnection
         [LoggerMessage(EventId = LogEvents.SendfileFailed, Level = LogLevel.Debug,
             Message = "connection {Id}: sendfile stopped with errno {Errno} after {Sent} of {Length} bytes")]
         public static partial void SendfileFailed(ILogger logger, long id, int errno, long sent, long length);
+
+        [LoggerMessage(EventId = LogEvents.DecideFailed, Level = LogLevel.Error, Message = "answering {Path} failed")]
+        public static partial void DecideFailed(ILogger logger, string path, Exception e);
+
+        [LoggerMessage(EventId = LogEvents.UnexpectedError, Level = LogLevel.Error, Message = "connection {Id} failed unexpectedly")]
+        public static partial void UnexpectedError(ILogger logger, long id, Exception e);
 
         [LoggerMessage(EventId = LogEvents.InconsistentLayout, Level = LogLevel.Error,
             Message = "connection {Id}: a file ended early, {Sent} of {Length} bytes sent; the store changed under a layout it returned")]

@@ -59,11 +59,25 @@ public sealed class TestContent : IContentSource, IDisposable
     /// <summary>A valid digest the store does not hold.</summary>
     public static string MissingHex { get; } = new string('e', 64);
 
+    /// <summary>A digest whose lookup throws (a broken store).</summary>
+    public static string ThrowingHex { get; } = new string('d', 64);
+
+    /// <summary>A digest whose layout's extents do not add up to its length.</summary>
+    public static string InconsistentHex { get; } = new string('c', 64);
+
     public int Lookups;
 
     public ContentLayout? Lookup(ContentKind kind, string hexDigest)
     {
         Interlocked.Increment(ref Lookups);
+        if (hexDigest == ThrowingHex)
+        {
+            throw new IOException("store is broken");
+        }
+        if (hexDigest == InconsistentHex)
+        {
+            return new ContentLayout(10, [new ContentExtent(_handles[0], 0, 5)]);
+        }
         return _objects.TryGetValue((kind, hexDigest), out var found) ? found.Layout : null;
     }
 
