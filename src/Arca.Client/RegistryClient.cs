@@ -12,9 +12,11 @@ public sealed class RegistryClient : IDisposable
 
     public RegistryClient(string baseUrl, string? token, HttpMessageHandler? handler = null)
     {
-        _http = handler is null ? new HttpClient() : new HttpClient(handler);
+        _http = handler is null
+            ? new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64, PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) })
+            : new HttpClient(handler);
         _http.BaseAddress = new Uri(baseUrl.TrimEnd('/') + "/");
-        _http.Timeout = TimeSpan.FromSeconds(100);
+        _http.Timeout = Timeout.InfiniteTimeSpan; // transfers of hundreds of GB; calls bound themselves with tokens
         if (!string.IsNullOrEmpty(token))
         {
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
@@ -23,10 +25,16 @@ public sealed class RegistryClient : IDisposable
 
     public Uri BaseAddress => _http.BaseAddress!;
 
+    /// <summary>The underlying client (bearer auth set) for streaming uploads and downloads.</summary>
+    public HttpClient Http => _http;
+
     /// <summary>Sends a request; throws <see cref="HttpRequestException"/> only when the registry cannot be reached.</summary>
     public async Task<RegistryResponse> SendAsync(HttpMethod method, string path, JsonNode? body = null,
         IReadOnlyDictionary<string, string>? headers = null, CancellationToken ct = default)
     {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(100));
+        ct = timeout.Token;
         using var request = new HttpRequestMessage(method, path.TrimStart('/'));
         if (body is not null)
         {

@@ -27,6 +27,11 @@ internal static class Run
             await Console.Error.WriteLineAsync($"arca: configuration error: {e.Message}");
             return ExitCodes.BadConfig;
         }
+        catch (Arca.Client.Transfer.ArcaClientException e)
+        {
+            await Console.Error.WriteLineAsync($"arca: {e.Message}");
+            return e.ExitCode;
+        }
     }
 
     /// <summary>Prints the problem of a failed response and returns its exit code.</summary>

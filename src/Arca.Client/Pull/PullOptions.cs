@@ -1,0 +1,17 @@
+namespace Arca.Client.Pull;
+
+/// <summary>How <c>arca pull</c> fetches.</summary>
+public sealed record PullOptions
+{
+    /// <summary>Layers downloaded at the same time.</summary>
+    public int Parallel { get; init; } = 4;
+
+    /// <summary>Concurrent range requests per layer.</summary>
+    public int Streams { get; init; } = 4;
+
+    /// <summary>Bytes per range request.</summary>
+    public int PieceBytes { get; init; } = 16 << 20;
+
+    /// <summary>Also check every chunk against the blob's recipe as it arrives (pinpoints a corrupt range).</summary>
+    public bool VerifyChunks { get; init; } = true;
+}
