@@ -86,6 +86,7 @@ public sealed class BlobService(ChunkStore chunks, BlobCatalog catalog)
             Recipe = Recipe.Encode(result.Chunks),
             NewBytes = result.NewBytes,
         });
-        return record.Value;
+        // A blob stored before keeps its row; new_bytes still reports what this upload added (0 for identical bytes).
+        return record.Value is { } stored ? stored with { NewBytes = result.NewBytes } : null;
     }
 }
