@@ -221,6 +221,9 @@ public sealed class VersionStore(MetadataDatabase db, ModelStore models)
             sortExpr = sort.Field == "created_at" ? "v.created_at" : "v.version_no";
         }
         cmd.Parameters.AddWithValue("$m", modelId);
+        // For a metric sort the tie-breaker comes from the same index entry (s.version_no), so SQLite walks the
+        // index in order and needs no sort step.
+        var tieExpr = sort.Field == "metrics" ? "s.version_no" : "v.version_no";
 
         if (query.Alias is { } alias)
         {
@@ -260,7 +263,7 @@ public sealed class VersionStore(MetadataDatabase db, ModelStore models)
             }
             else
             {
-                where.Add($"({sortExpr} {cmp} $cv OR ({sortExpr} = $cv AND v.version_no {cmp} $cn))");
+                where.Add($"({sortExpr} {cmp} $cv OR ({sortExpr} = $cv AND {tieExpr} {cmp} $cn))");
                 cmd.Parameters.AddWithValue("$cv", sort.Field == "metrics" ? lastMetric : parts[0]);
             }
             cmd.Parameters.AddWithValue("$cn", lastNo);
@@ -270,7 +273,7 @@ public sealed class VersionStore(MetadataDatabase db, ModelStore models)
         sql.Append("WHERE ").AppendJoin(" AND ", where);
         sql.Append(sort.Field == "version"
             ? $" ORDER BY v.version_no {dir}"
-            : $" ORDER BY {sortExpr} {dir}, v.version_no {dir}");
+            : $" ORDER BY {sortExpr} {dir}, {tieExpr} {dir}");
         sql.Append(" LIMIT $limit");
         cmd.Parameters.AddWithValue("$limit", query.Limit + 1);
         cmd.CommandText = sql.ToString();
