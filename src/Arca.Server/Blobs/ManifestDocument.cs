@@ -74,6 +74,18 @@ internal static class ManifestDocument
                 }
                 layers.Add(parsed);
             }
+            foreach (var path in paths)
+            {
+                for (var slash = path.IndexOf('/', StringComparison.Ordinal); slash > 0; slash = path.IndexOf('/', slash + 1))
+                {
+                    if (paths.Contains(path[..slash]))
+                    {
+                        // A client could not create both: one would have to be a file and a directory at once.
+                        error = $"layer path '{path[..slash]}' is also a directory of layer '{path}'";
+                        return null;
+                    }
+                }
+            }
             return layers;
         }
     }

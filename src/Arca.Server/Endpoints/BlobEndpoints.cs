@@ -272,7 +272,7 @@ internal sealed class BlobEndpoints(ArcaServices s, Access access)
         }
         ctx.Response.Headers.Location = "/v1/manifests/" + digestText;
         ctx.Response.Headers["Docker-Content-Digest"] = digestText;
-        await Exchange.Json(ctx, Info(result.Value), ServerJson.Web.BlobInfo, StatusCodes.Status201Created);
+        await Exchange.Json(ctx, Info(result.Value with { NewBytes = ingested.NewBytes }), ServerJson.Web.BlobInfo, StatusCodes.Status201Created);
     }
 
     private async Task GetManifest(HttpContext ctx)

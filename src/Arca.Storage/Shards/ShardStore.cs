@@ -46,6 +46,15 @@ public sealed class ShardStore : IDisposable
                     onEntry(d, l);
                 }
             });
+            if (end == PackFormat.FileHeaderSize && !HasFileHeader(handle))
+            {
+                // Created just before a crash: write the header now, or the next open would discard the segments
+                // appended from here on along with it.
+                var fileHeader = new byte[PackFormat.FileHeaderSize];
+                PackFormat.WriteFileHeader(fileHeader, id);
+                RandomAccess.Write(handle, fileHeader, 0);
+                LibC.DataSync(handle, path);
+            }
             if (RandomAccess.GetLength(handle) != end)
             {
                 RandomAccess.SetLength(handle, end); // torn tail of an interrupted write: never referenced
@@ -55,6 +64,12 @@ public sealed class ShardStore : IDisposable
             store._nextId = Math.Max(store._nextId, id + 1);
         }
         return store;
+    }
+
+    private static bool HasFileHeader(SafeFileHandle handle)
+    {
+        Span<byte> header = stackalloc byte[PackFormat.FileHeaderSize];
+        return RandomAccess.Read(handle, header, 0) == PackFormat.FileHeaderSize && PackFormat.IsFileHeader(header);
     }
 
     /// <summary>Reads the segment headers of a pack; returns the end of its last valid segment.</summary>

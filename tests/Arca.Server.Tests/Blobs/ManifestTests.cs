@@ -70,6 +70,15 @@ public sealed class ManifestTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Put_LayersSharingADirectoryOrAPrefix_IsValid()
+    {
+        var manifest = BlobFixtures.Manifest(("weights/a.bin", W, Weights.Length), ("weights/b.bin", T, Tokenizer.Length),
+            ("weights.bin", W, Weights.Length), ("weights-x/a.bin", T, Tokenizer.Length));
+        using var put = await Admin.PutManifestAsync(manifest);
+        await put.ExpectAsync(HttpStatusCode.Created);
+    }
+
+    [Fact]
     public async Task Get_UnknownManifestOrPlainBlob_Is404()
     {
         using (var unknown = await Admin.GetAsync("/v1/manifests/" + TestHttp.Digest("none")))
@@ -146,6 +155,9 @@ public sealed class ManifestTests : IAsyncLifetime
     {
         // duplicate path
         $$"""{"annotations":{},"layers":[{"digest":"{{W}}","mediaType":"application/octet-stream","path":"a","size":{{Weights.Length}}},{"digest":"{{T}}","mediaType":"application/octet-stream","path":"a","size":{{Tokenizer.Length}}}],"mediaType":"application/vnd.arca.manifest.v1+json"}""",
+        // one layer would have to be a file and a directory at once
+        $$"""{"layers":[{"digest":"{{W}}","path":"model","size":{{Weights.Length}}},{"digest":"{{T}}","path":"model/tok.json","size":{{Tokenizer.Length}}}]}""",
+        $$"""{"layers":[{"digest":"{{T}}","path":"a/b/c","size":{{Tokenizer.Length}}},{"digest":"{{W}}","path":"a/b","size":{{Weights.Length}}}]}""",
         // unknown top-level field
         $$"""{"annotations":{},"layers":[],"mediaType":"application/vnd.arca.manifest.v1+json","schemaVersion":2}""",
         // unknown layer field
