@@ -103,7 +103,10 @@ def main() -> int:
 
     rss: dict[str, int] = {}
     for line in (work / "rss.log").read_text().splitlines():
-        phase, kb = line.split()
+        fields = line.split()
+        if len(fields) != 2:
+            continue
+        phase, kb = fields
         rss[phase] = max(rss.get(phase, 0), int(kb))
     rss_resolve_mb = max(rss.get(p, 0) for p in ("seed-resolve", "resolve")) / 1024
     rss_listing_mb = max(rss.get(p, 0) for p in ("seed-listing", "listing")) / 1024

@@ -3,9 +3,14 @@
 # the same size, both measured in this run with wrk at 16 and 64 connections; then a filtered, sorted listing over
 # a large model. Prints a PASS/FAIL table and writes perf/results/control-plane.md with the command that made it.
 #
-#   perf/control-plane/run.sh                       # builds the AOT binary from HEAD, full sizes (~9 min on 2 cores)
+#   perf/control-plane/run.sh                       # builds the AOT binary from HEAD, full sizes
 #   perf/control-plane/run.sh --binary /tmp/arca-aot/arca --versions 2000 --listing-versions 20000 \
 #       --duration 3s --rounds 1 --out /tmp/quick.md  # a quick check
+#
+# Time on 2 busy cores: the build 3-15 min, the measuring ~3 min, and seeding 250k versions through the API
+# ~5 min at ~1k registrations/s, or 10-40 min on a server that needs each version's manifest pushed first (one
+# fsync per manifest). The listing's cost grows with its page size, not the model's size (the query walks the
+# (model_id, key, value, version_no) index from its end), so a smaller --listing-versions is a fair quick check.
 #
 # Needs wrk and nginx (installed with apt-get when missing, which needs root), python3, curl, and dotnet unless
 # --binary is given.
@@ -24,9 +29,10 @@ rounds=3
 listing_connections=4
 out="$repo/perf/results/control-plane.md"
 keep=0
+publish_args=()
 
 usage() {
-    sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"
     cat <<'EOF'
 
 options:
@@ -37,6 +43,8 @@ options:
   --warmup D                wrk warm-up before measuring each server (default 3s)
   --rounds N                measured rounds; cells are medians, order alternates each round (default 3)
   --listing-connections N   wrk connections for the listing (default 4)
+  --publish-arg ARG         extra argument for the dotnet publish of the build (repeatable), e.g.
+                            -p:TreatWarningsAsErrors=false while a dependency's AOT warnings break the build
   --out PATH                result file (default perf/results/control-plane.md; "-" for none)
   --keep                    keep the work dir (logs, wrk outputs, database) for inspection
 EOF
@@ -52,6 +60,7 @@ while [[ $# -gt 0 ]]; do
         --rounds) rounds="$2"; shift 2 ;;
         --listing-connections) listing_connections="$2"; shift 2 ;;
         --out) out="$2"; shift 2 ;;
+        --publish-arg) publish_args+=("$2"); shift 2 ;;
         --keep) keep=1; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
@@ -85,6 +94,9 @@ cleanup() {
     for pid in "${pids[@]}"; do
         wait "$pid" 2>/dev/null || true
     done
+    if (( status != 0 )) && compgen -G "$work/*-r1.txt" >/dev/null; then
+        keep=1  # measurements were made: keep them for a look (and report.py --work) rather than lose them
+    fi
     if (( keep )); then
         say "work dir kept: $work"
     else
@@ -104,18 +116,18 @@ if [[ -z "$binary" ]]; then
     mkdir -p "$work/src"
     git -C "$repo" archive HEAD | tar -x -C "$work/src"
     if ! (cd "$work/src" && dotnet publish src/Arca -c Release -r linux-x64 -p:PublishAot=true \
-            --disable-build-servers -o "$work/build") >"$work/build.log" 2>&1; then
+            --disable-build-servers "${publish_args[@]}" -o "$work/build") >"$work/build.log" 2>&1; then
         tail -30 "$work/build.log" >&2
-        echo "build failed (log above)" >&2
+        echo "build failed (log above); if only third-party AOT/trim warnings fail it, --publish-arg -p:TreatWarningsAsErrors=false measures the same code" >&2
         exit 1
     fi
     binary="$work/build/arca"
-    arca_desc="Native AOT, built by this script from commit $rev"
+    arca_desc="Native AOT, built by this script from commit $rev${publish_args[*]:+ (publish arguments: ${publish_args[*]})}"
     if [[ -n "$(git -C "$repo" status --porcelain -- src)" ]]; then
         arca_desc+=" (uncommitted changes in src/ were not included)"
     fi
 else
-    arca_desc="Native AOT binary given with --binary ($(sha256sum "$binary" | cut -c1-12)), HEAD was $(git -C "$repo" rev-parse --short HEAD)"
+    arca_desc="binary given with --binary ($(sha256sum "$binary" | cut -c1-12)), HEAD was $(git -C "$repo" rev-parse --short HEAD)"
 fi
 [[ -x "$binary" ]] || { echo "no executable at $binary" >&2; exit 1; }
 
@@ -144,7 +156,9 @@ done
 token="$(cat "$work/data/admin.token")"
 auth="Authorization: Bearer $token"
 
-echo seed-resolve >"$work/phase"
+# The RSS sampler tags each sample with the phase; written by rename so that it never reads a half-written file.
+set_phase() { echo "$1" >"$work/phase.tmp" && mv "$work/phase.tmp" "$work/phase"; }
+set_phase seed-resolve
 (
     while kill -0 "$arca_pid" 2>/dev/null; do
         kb="$(awk '/^VmRSS:/ {print $2}' "/proc/$arca_pid/status" 2>/dev/null || true)"
@@ -156,7 +170,7 @@ pids+=("$!")
 
 say "seeding $versions versions of model m"
 seed_resolve="$(python3 "$here/seed.py" --port "$control_port" --token "$token" --model m --count "$versions")"
-read -r _ _ seed_resolve_s seed_resolve_rate <<<"$seed_resolve"
+read -r _ _ seed_resolve_s seed_resolve_rate seed_resolve_manifests <<<"$seed_resolve"
 curl -sf -X PUT -H "$auth" -H 'Content-Type: application/json' "$base/v1/models/m/aliases/prod" \
     -d "{\"version\":$versions,\"reason\":\"control-plane benchmark\"}" >/dev/null
 
@@ -213,7 +227,7 @@ run_wrk() { # out-file pid-spec connections url
     python3 "$here/wrk_cpu.py" "$1" "$2" -- wrk --latency -t2 -c"$3" -d"$duration" -H "$auth" "$4"
 }
 
-echo resolve >"$work/phase"
+set_phase resolve
 say "warming up (${warmup} each)"
 for url in "$base$resolve_path" "http://127.0.0.1:$nginx_port$resolve_path"; do
     wrk -t2 -c64 -d"$warmup" -H "$auth" "$url" >/dev/null
@@ -234,17 +248,17 @@ for round in $(seq "$rounds"); do
     done
 done
 
-echo seed-listing >"$work/phase"
+set_phase seed-listing
 seed_listing_note=""
 if (( listing_versions > versions )); then
-    say "seeding model m up to $listing_versions versions (the longest step: ~1k registrations/s here)"
+    say "seeding model m up to $listing_versions versions (the longest step: ~1k registrations/s on 2 busy cores, ~10x less when every version needs its manifest pushed)"
     seed_listing="$(python3 "$here/seed.py" --port "$control_port" --token "$token" --model m \
         --start "$versions" --count $((listing_versions - versions)))"
-    read -r _ _ seed_listing_s seed_listing_rate <<<"$seed_listing"
+    read -r _ _ seed_listing_s seed_listing_rate _ <<<"$seed_listing"
     seed_listing_note=", then $((listing_versions - versions)) more in ${seed_listing_s} s (${seed_listing_rate}/s)"
 fi
 
-echo listing >"$work/phase"
+set_phase listing
 listing_path='/v1/models/m/versions?filter=metrics.f1%3E0.5&sort=-metrics.f1&limit=50'
 curl -sf -H "$auth" "$base$listing_path" -o "$work/listing.json"
 listing_items="$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=d.get("items", d.get("versions")); f=[x["metrics"]["f1"] for x in v]; assert all(x>0.5 for x in f) and f==sorted(f, reverse=True), "listing not filtered/sorted"; print(len(v))' "$work/listing.json")"
@@ -255,9 +269,13 @@ for round in $(seq "$rounds"); do
     say "round $round/$rounds: listing, $listing_connections connections"
     run_wrk "$work/listing-c$listing_connections-r$round.txt" "arca=$arca_pid" "$listing_connections" "$base$listing_path"
 done
-echo done >"$work/phase"
+set_phase done
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
+manifest_note=""
+if (( ${seed_resolve_manifests:-0} > 0 )); then
+    manifest_note="; this server requires stored artifacts, so each registration was preceded by a PUT of its (layer-less) manifest"
+fi
 load_note=""
 if awk -v l="${load_before%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
     load_note="The machine was busy before the runs (other engineers' builds and tests); the 'foreign load' columns show how much CPU outside processes took during each measured run."
@@ -266,7 +284,7 @@ fi
 export META_DATE="$(date -u '+%Y-%m-%d %H:%M UTC')" META_COMMAND="$command_line" META_ARCA="$arca_desc" \
     META_NGINX="$(nginx -v 2>&1 | sed 's/^nginx version: //')" META_WRK="$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)" \
     META_CORES="$(nproc)" META_LOAD_BEFORE="$load_before" META_LOAD_AFTER="$load_after" META_LOAD_NOTE="$load_note" \
-    META_SEED="$versions versions registered through the API in ${seed_resolve_s} s (${seed_resolve_rate}/s, 48 threads)$seed_listing_note" \
+    META_SEED="$versions versions registered through the API in ${seed_resolve_s} s (${seed_resolve_rate}/s, 48 threads)$seed_listing_note$manifest_note" \
     META_ROUNDS="$rounds" META_DURATION="$duration" META_VERSIONS="$versions" META_LISTING_VERSIONS="$listing_versions" \
     META_RESOLVE_PATH="$resolve_path" META_BODY="$body_bytes" META_LISTING_PATH="$listing_path" \
     META_LISTING_ITEMS="$listing_items" META_LISTING_BYTES="$listing_bytes" META_LISTING_CONNECTIONS="$listing_connections"
