@@ -12,7 +12,8 @@ namespace Arca.Server.Blobs;
 /// </summary>
 public sealed class BlobService(ChunkStore chunks, BlobCatalog catalog)
 {
-    private const int BufferSize = 1 << 20;
+    // Large enough that most 1 MiB-average chunks fall inside one buffer (fewer copies in the chunker, fewer task hops).
+    private const int BufferSize = 4 << 20;
 
     public ChunkStore Chunks => chunks;
 

@@ -20,8 +20,8 @@ public sealed class FasterChunkIndex : IChunkIndex
         Directory.CreateDirectory(directory);
         _log = Devices.CreateLogDevice(Path.Combine(directory, "hlog.log"), preallocateFile: false, deleteOnClose: false);
         _store = new FasterKV<ChunkDigest, ChunkLocation>(
-            1L << 18,
-            new LogSettings { LogDevice = _log, MemorySizeBits = 25, PageSizeBits = 22, SegmentSizeBits = 28 },
+            1L << 16, // 4 MiB of hash buckets; grows by overflow buckets, the log spills to disk beyond memory
+            new LogSettings { LogDevice = _log, MemorySizeBits = 24, PageSizeBits = 20, SegmentSizeBits = 28 },
             new CheckpointSettings { CheckpointDir = Path.Combine(directory, "checkpoints"), RemoveOutdated = true },
             comparer: ChunkDigestComparer.Instance);
         if (recover && Directory.Exists(Path.Combine(directory, "checkpoints")))
