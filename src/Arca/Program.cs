@@ -6,4 +6,12 @@ root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(ConfigCommand.Create());
 root.Subcommands.Add(TokenCommand.Create());
 root.Subcommands.Add(IndexCommand.Create());
+// Everyday registry commands (promote, rollback, ls, show, diff, lineage, events).
+root.Subcommands.Add(PromoteCommand.Create());
+root.Subcommands.Add(RollbackCommand.Create());
+root.Subcommands.Add(LsCommand.Create());
+root.Subcommands.Add(ShowCommand.Create());
+root.Subcommands.Add(DiffCommand.Create());
+root.Subcommands.Add(LineageCommand.Create());
+root.Subcommands.Add(EventsCommand.Create());
 return await root.Parse(args).InvokeAsync();
