@@ -6,6 +6,9 @@ root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(ConfigCommand.Create());
 root.Subcommands.Add(TokenCommand.Create());
 root.Subcommands.Add(IndexCommand.Create());
+root.Subcommands.Add(PushCommand.Create());
+root.Subcommands.Add(PullCommand.Create());
+root.Subcommands.Add(SyncCommand.Create());
 // Everyday registry commands (promote, rollback, ls, show, diff, lineage, events).
 root.Subcommands.Add(PromoteCommand.Create());
 root.Subcommands.Add(RollbackCommand.Create());
@@ -14,4 +17,6 @@ root.Subcommands.Add(ShowCommand.Create());
 root.Subcommands.Add(DiffCommand.Create());
 root.Subcommands.Add(LineageCommand.Create());
 root.Subcommands.Add(EventsCommand.Create());
-return await root.Parse(args).InvokeAsync();
+// SIGINT/SIGTERM cancel the running command's token (a server stops gracefully, a transfer leaves resumable state)
+// instead of killing the process outright.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) });
