@@ -48,7 +48,9 @@ public sealed partial class ControlPlane : IAsyncDisposable
     public static async Task<ControlPlane> StartAsync(ArcaOptions options, TimeProvider? time = null,
         Action<ILoggingBuilder>? logging = null, CancellationToken ct = default)
     {
-        Directory.CreateDirectory(options.DataDir);
+        // Metadata (token hashes, audit) and the URL-signing key live here: owner and group only.
+        Directory.CreateDirectory(options.DataDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
         var services = new ArcaServices(options, time ?? TimeProvider.System);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
