@@ -19,7 +19,11 @@ public sealed class BlobService(ChunkStore chunks, BlobCatalog catalog)
 
     public BlobCatalog Catalog => catalog;
 
-    /// <summary>Streams a request body into <paramref name="writer"/>, overlapping the network read with hashing and chunking.</summary>
+    /// <summary>
+    /// Streams a request body into <paramref name="writer"/>, overlapping the network read with hashing and chunking.
+    /// If the client goes away mid-body, every byte that did arrive is still appended before the error is rethrown,
+    /// so the session's offset is exactly what the server received.
+    /// </summary>
     public static async Task<long> CopyBodyAsync(HttpRequest request, BlobWriter writer, long? maxBytes, CancellationToken ct)
     {
         var a = ArrayPool<byte>.Shared.Rent(BufferSize);
@@ -30,17 +34,22 @@ public sealed class BlobService(ChunkStore chunks, BlobCatalog catalog)
         {
             while (true)
             {
-                var filled = await FillAsync(request.Body, a, maxBytes is { } m ? (int)Math.Min(BufferSize, m - total) : BufferSize, ct);
+                var (filled, error) = await FillAsync(request.Body, a, maxBytes is { } m ? (int)Math.Min(BufferSize, m - total) : BufferSize, ct);
                 await pending;
-                if (filled == 0)
+                if (filled > 0)
                 {
-                    break;
+                    total += filled;
+                    var chunk = a.AsMemory(0, filled);
+                    pending = Task.Run(async () => await writer.AppendAsync(chunk), CancellationToken.None);
+                    (a, b) = (b, a);
                 }
-                total += filled;
-                var chunk = a.AsMemory(0, filled);
-                pending = Task.Run(async () => await writer.AppendAsync(chunk), ct);
-                (a, b) = (b, a);
-                if (maxBytes is { } limit && total >= limit)
+                if (error is not null)
+                {
+                    await pending;
+                    // Reported as a cancellation, so callers can tell it from a failure to store (an IOException).
+                    throw new OperationCanceledException("the client stopped sending the body", error);
+                }
+                if (filled == 0 || maxBytes is { } limit && total >= limit)
                 {
                     await pending;
                     break;
@@ -56,19 +65,34 @@ public sealed class BlobService(ChunkStore chunks, BlobCatalog catalog)
         return total;
     }
 
-    private static async Task<int> FillAsync(Stream body, byte[] buffer, int count, CancellationToken ct)
+    /// <summary>Reads until the buffer holds <paramref name="count"/> bytes or the body ends; a read error comes back with what was read.</summary>
+    private static async Task<(int Filled, Exception? Error)> FillAsync(Stream body, byte[] buffer, int count, CancellationToken ct)
     {
         var filled = 0;
-        while (filled < count)
+        try
         {
-            var n = await body.ReadAsync(buffer.AsMemory(filled, count - filled), ct);
-            if (n == 0)
+            while (filled < count)
             {
-                break;
+                var n = await body.ReadAsync(buffer.AsMemory(filled, count - filled), ct);
+                if (n == 0)
+                {
+                    break;
+                }
+                filled += n;
             }
-            filled += n;
+            return (filled, null);
         }
-        return filled;
+        catch (Exception e) when (e is IOException or OperationCanceledException or BadHttpRequestException)
+        {
+            return (filled, e);
+        }
+    }
+
+    /// <summary>Whether the body has bytes beyond what was read (a PATCH longer than its Content-Range).</summary>
+    public static async Task<bool> HasMoreAsync(HttpRequest request, CancellationToken ct)
+    {
+        var probe = new byte[1];
+        return await request.Body.ReadAsync(probe, ct) > 0;
     }
 
     /// <summary>Completes a blob and records it. Null when the content does not match <paramref name="expected"/>.</summary>

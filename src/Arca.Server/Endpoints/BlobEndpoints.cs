@@ -80,6 +80,20 @@ internal sealed class BlobEndpoints(ArcaServices s, Access access)
             try
             {
                 await BlobService.CopyBodyAsync(ctx.Request, session.Writer, declared, ctx.RequestAborted);
+                if (declared is not null && await BlobService.HasMoreAsync(ctx.Request, ctx.RequestAborted))
+                {
+                    SetProgressHeaders(ctx, session);
+                    await Exchange.Problem(ctx, ProblemCode.ContentRangeInvalid,
+                        $"the body is longer than its Content-Range; the declared bytes were kept, the upload is at {session.Offset}");
+                    return;
+                }
+            }
+            catch (IOException e) when (!ctx.RequestAborted.IsCancellationRequested)
+            {
+                // Writing failed on our side (e.g. a full disk): the session cannot be trusted any more.
+                s.Uploads.Remove(session);
+                await Exchange.Problem(ctx, ProblemCode.Internal, "storing the upload failed; start a new upload: " + e.Message);
+                return;
             }
             finally
             {

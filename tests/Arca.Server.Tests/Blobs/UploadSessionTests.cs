@@ -132,6 +132,25 @@ public sealed class UploadSessionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Patch_BodyLongerThanItsContentRange_Is400_KeepsTheDeclaredBytes()
+    {
+        var bytes = BlobFixtures.RandomBytes(30_000, 4);
+        var location = await Admin.StartUploadAsync();
+        using (var patch = await Admin.PatchAsync(location, bytes, "0-9999"))
+        {
+            await patch.ExpectProblemAsync(HttpStatusCode.BadRequest, "CONTENT_RANGE_INVALID");
+            Assert.Equal("10000", Header(patch, "Upload-Offset"));
+        }
+        Assert.Equal(10_000, await OffsetAsync(location));
+        using (var rest = await Admin.PatchAsync(location, bytes.AsMemory(10_000), "10000-29999"))
+        {
+            await rest.ExpectAsync(HttpStatusCode.Accepted);
+        }
+        using var put = await Admin.PutAsync($"{location}?digest={BlobFixtures.Sha256(bytes)}", null);
+        await put.ExpectAsync(HttpStatusCode.Created);
+    }
+
+    [Fact]
     public async Task Patch_Rfc9110ContentRange_IsAccepted()
     {
         var location = await Admin.StartUploadAsync();
