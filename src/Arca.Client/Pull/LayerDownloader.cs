@@ -11,14 +11,16 @@ namespace Arca.Client.Pull;
 /// Downloads one layer into a partial file with parallel range requests and verifies it on the way: pieces are hashed
 /// in order from memory as they arrive (no second pass over the data), each recipe chunk against its digest when the
 /// recipe is known, and the whole file against the layer digest. Progress is kept in a <c>.state</c> file (the verified
-/// prefix), so a run after an interruption re-hashes that prefix from disk and fetches only the rest.
+/// prefix, rewritten after every verified piece), so a run after an interruption re-hashes that prefix from disk and
+/// fetches only the rest.
 /// </summary>
 internal sealed class LayerDownloader(HttpClient http, RemoteLayer layer, string partialPath, PullOptions options,
     IReadOnlyList<(string Digest, long Offset, int Length)>? chunks, TransferProgress progress)
 {
     private readonly string _statePath = partialPath + ".state";
 
-    public async Task DownloadAsync(CancellationToken ct)
+    /// <summary>Downloads and verifies the layer; returns how many bytes were already verified on disk (resumed).</summary>
+    public async Task<long> DownloadAsync(CancellationToken ct)
     {
         var prefix = ReadState();
         using var file = File.OpenHandle(partialPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
@@ -96,7 +98,9 @@ internal sealed class LayerDownloader(HttpClient http, RemoteLayer layer, string
                     throw new ArcaClientException($"{layer.Path}: {problem}; nothing was placed", ExitCodes.VerificationFailed);
                 }
                 written += piece.Length;
-                if (written - lastState >= 256L << 20)
+                // The piece was written before it was queued here, so the whole verified prefix is on disk. A state
+                // per piece (16 MiB by default) costs a tiny rename and bounds what an interruption throws away.
+                if (written - lastState >= Math.Min(pieceBytes, 16 << 20))
                 {
                     WriteState(written);
                     lastState = written;
@@ -138,6 +142,7 @@ internal sealed class LayerDownloader(HttpClient http, RemoteLayer layer, string
         }
         RandomAccess.FlushToDisk(file);
         File.Delete(_statePath);
+        return prefix;
     }
 
     private async Task FetchAsync(long start, Memory<byte> into, CancellationToken ct)

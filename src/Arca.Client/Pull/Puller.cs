@@ -82,13 +82,15 @@ public sealed class Puller(RegistryClient registry, TransferProgress progress)
                 }
                 var partial = Path.Combine(partialDir, layer.Digest["sha256:".Length..]);
                 var chunks = options.VerifyChunks ? await RecipeAsync(layer.Digest, token) : null;
-                await new LayerDownloader(registry.Http, layer, partial, options, chunks, progress).DownloadAsync(token);
+                var resumed = await new LayerDownloader(registry.Http, layer, partial, options, chunks, progress).DownloadAsync(token);
                 Directory.CreateDirectory(Path.GetDirectoryName(final)!);
                 File.Move(partial, final, overwrite: true);
                 var info = new FileInfo(final);
                 File.WriteAllText(marker, $"{layer.Digest} {info.Length} {info.LastWriteTimeUtc.Ticks}");
                 Interlocked.Increment(ref fetched);
-                Interlocked.Add(ref bytesFetched, layer.Size);
+                // A prefix verified by an interrupted run was on disk already: only the rest moved this time.
+                Interlocked.Add(ref bytesFetched, layer.Size - resumed);
+                Interlocked.Add(ref inPlace, resumed);
             });
         return new PullResult(artifact.Model, artifact.Version, artifact.ArtifactDigest, root, artifact.Layers.Count, fetched,
             bytesFetched, inPlace);

@@ -8,17 +8,22 @@ namespace Arca.Client.Sync;
 /// <c>DIR/versions/&lt;digest&gt;/</c> while the old one keeps serving, then <c>DIR/current</c>, a symlink, is replaced
 /// atomically by rename(2): a reader sees the old version or the new one, never a mix. Previous versions are kept for
 /// the grace period (and the last <see cref="SyncOptions.Keep"/> of them beyond it), so rolling back is a flip, not a
-/// download. When the registry is unreachable the current version stays and attempts back off.
+/// download. When the registry is unreachable the current version stays and attempts back off. The syncer's own
+/// bookkeeping (when each version was retired) lives in <c>DIR/.arca/</c>, never inside a version directory a reader
+/// may be listing.
 /// </summary>
 public sealed class Syncer(RegistryClient registry, SyncOptions options, TimeProvider time, Action<SyncEvent> log)
 {
-    private const string RetiredMarker = ".arca-retired-at";
-
     private readonly string _root = Path.GetFullPath(options.Directory);
 
     private string VersionsDir => Path.Combine(_root, "versions");
 
     private string CurrentLink => Path.Combine(_root, "current");
+
+    private string RetiredDir => Path.Combine(_root, ".arca", "retired");
+
+    /// <summary>Holds the time (unix seconds) <c>versions/&lt;name&gt;</c> stopped being current.</summary>
+    private string RetiredMarker(string name) => Path.Combine(RetiredDir, name);
 
     /// <summary>Runs until cancelled.</summary>
     public async Task RunAsync(CancellationToken ct)
@@ -59,6 +64,7 @@ public sealed class Syncer(RegistryClient registry, SyncOptions options, TimePro
     public async Task<bool> SyncOnceAsync(CancellationToken ct)
     {
         Directory.CreateDirectory(VersionsDir);
+        Directory.CreateDirectory(RetiredDir);
         var puller = new Puller(registry, new TransferProgress());
         var artifact = await puller.ResolveAsync(options.Reference, ct);
         var name = DirectoryName(artifact.ArtifactDigest);
@@ -73,15 +79,14 @@ public sealed class Syncer(RegistryClient registry, SyncOptions options, TimePro
                 var incoming = Path.Combine(VersionsDir, ".incoming-" + name);
                 await puller.PullAsync(artifact, incoming, options.Pull, ct);
                 Directory.Delete(Path.Combine(incoming, ".arca"), recursive: true);
-                File.Delete(Path.Combine(incoming, RetiredMarker));
                 Directory.Move(incoming, target);
             }
             var previous = CurrentName();
+            File.Delete(RetiredMarker(name));
             Flip(name);
-            File.Delete(Path.Combine(target, RetiredMarker));
             if (previous is not null && Directory.Exists(Path.Combine(VersionsDir, previous)))
             {
-                File.WriteAllText(Path.Combine(VersionsDir, previous, RetiredMarker), time.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
+                File.WriteAllText(RetiredMarker(previous), time.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
             }
             log(new SyncEvent(time.GetUtcNow(), "flip",
                 $"{CurrentLink} → {artifact.Model}:{artifact.Version} ({artifact.ArtifactDigest})" + (previous is null ? "" : $", was {previous}"),
@@ -124,7 +129,7 @@ public sealed class Syncer(RegistryClient registry, SyncOptions options, TimePro
             {
                 continue; // a fetch in progress or interrupted: the next pull resumes it
             }
-            var marker = Path.Combine(dir, RetiredMarker);
+            var marker = RetiredMarker(name);
             var at = File.Exists(marker) && long.TryParse(File.ReadAllText(marker), out var s)
                 ? DateTimeOffset.FromUnixTimeSeconds(s)
                 : now;
@@ -139,6 +144,7 @@ public sealed class Syncer(RegistryClient registry, SyncOptions options, TimePro
             if (now - at >= options.Grace)
             {
                 Directory.Delete(dir, recursive: true);
+                File.Delete(RetiredMarker(Path.GetFileName(dir)));
                 log(new SyncEvent(now, "remove", $"removed {dir} (previous version past its grace period)"));
             }
         }
