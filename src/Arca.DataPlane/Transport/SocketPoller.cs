@@ -7,8 +7,8 @@ using Microsoft.Extensions.Logging;
 namespace Arca.DataPlane.Transport;
 
 /// <summary>
-/// A thread blocked in epoll_wait(2) for its share of the data-plane sockets (the listener runs one per core and
-/// deals connections out round-robin, like nginx workers). Connections arm their socket one-shot for the
+/// A thread blocked in epoll_wait(2) for its share of the data-plane sockets (the listener runs one per four cores
+/// and deals connections out round-robin, like nginx workers). Connections arm their socket one-shot for the
 /// one readiness they wait for (readable between requests, writable when a send would block); a socket that is
 /// already ready when armed is reported at once (epoll_ctl polls on ADD/MOD), so no wake-up is lost. For a socket
 /// in the middle of a sendfile transfer the thread pumps the next sendfile(2) calls itself and re-arms, as an nginx
