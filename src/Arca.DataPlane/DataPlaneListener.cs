@@ -207,18 +207,21 @@ public sealed partial class DataPlaneListener : IAsyncDisposable
             var connection = new DataPlaneConnection(id, socket, _context!);
             Counters.ConnectionOpened();
             _connections[id] = connection;
-            connection.Completion = Task.Run(async () =>
-            {
-                try
-                {
-                    await connection.RunAsync();
-                }
-                finally
-                {
-                    _connections.TryRemove(id, out _);
-                    Counters.ConnectionClosed();
-                }
-            });
+            // Runs inline only until it arms its first wait (no bytes are read here); then lives on its poller.
+            connection.Completion = RunConnectionAsync(connection);
+        }
+    }
+
+    private async Task RunConnectionAsync(DataPlaneConnection connection)
+    {
+        try
+        {
+            await connection.RunAsync();
+        }
+        finally
+        {
+            _connections.TryRemove(connection.Id, out _);
+            Counters.ConnectionClosed();
         }
     }
 
