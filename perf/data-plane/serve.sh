@@ -3,7 +3,7 @@
 # same 1 GiB file, same machine, same run. One command:   perf/data-plane/serve.sh
 #
 # Knobs (environment): WORK (scratch dir, default /tmp/arca-dataplane-perf; the 1 GiB file lives there, never in git),
-# RUNS (timed repetitions per configuration, default 3), CLIENTS ("1 8"), NGINX_WORKERS ("1 2"),
+# RUNS (timed repetitions per configuration, default 5), CLIENTS ("1 8"), NGINX_WORKERS ("1 2"),
 # FANOUT (connections of the many-connections scenario, default 300: one curl --parallel process, each connection
 # fetching a distinct 4 MiB range; measures that hundreds of concurrent transfers stay correct and efficient).
 # Per timed run: the page cache is warmed right before (cat file > /dev/null), N concurrent
@@ -18,7 +18,7 @@ if [[ $EUID -eq 0 ]]; then renice -n "${NICE:--10}" -p $$ >/dev/null; fi
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 WORK="${WORK:-/tmp/arca-dataplane-perf}"
-RUNS="${RUNS:-3}"
+RUNS="${RUNS:-5}"
 CLIENTS="${CLIENTS:-1 8}"
 NGINX_WORKERS="${NGINX_WORKERS:-1 2}"
 FANOUT="${FANOUT:-300}"

@@ -20,7 +20,7 @@ internal sealed class ConnectionIo
     /// <summary>
     /// Bytes one wake-up may move before the socket goes to the back of the poller's queue. Measured on 2 cores with
     /// 8 concurrent 1 GiB downloads: topping every socket up by 2 MiB in turn beats filling each to the brim
-    /// (16 MiB/64 MiB) by about 1.5x in throughput, because every reader always has data queued.
+    /// (16 MiB/64 MiB) by 1.5-2x in throughput, because every reader always has data queued.
     /// </summary>
     private const long BudgetPerPump = 2L << 20;
 
