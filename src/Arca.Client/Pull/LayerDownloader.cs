@@ -29,7 +29,7 @@ internal sealed class LayerDownloader(HttpClient http, RemoteLayer layer, string
             prefix = 0;
         }
         RandomAccess.SetLength(file, layer.Size);
-        var verifier = new StreamVerifier(layer.Digest, chunks);
+        var verifier = new StreamVerifier(chunks);
         if (prefix > 0)
         {
             await RehashPrefixAsync(file, prefix, verifier, ct);
@@ -237,20 +237,18 @@ internal sealed class LayerDownloader(HttpClient http, RemoteLayer layer, string
     }
 
     /// <summary>Hashes a blob in order: the whole-file SHA-256 and, with a recipe, each chunk's.</summary>
-    private sealed class StreamVerifier(string expected, IReadOnlyList<(string Digest, long Offset, int Length)>? chunks)
+    private sealed class StreamVerifier(IReadOnlyList<(string Digest, long Offset, int Length)>? chunks)
     {
         private readonly IncrementalHash _whole = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         private readonly IncrementalHash _chunk = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         private int _chunkIndex;
         private long _inChunk;
-        private long _position;
 
         public string? Append(ReadOnlySpan<byte> data)
         {
             _whole.AppendData(data);
             if (chunks is null)
             {
-                _position += data.Length;
                 return null;
             }
             while (data.Length > 0 && _chunkIndex < chunks.Count)
@@ -259,7 +257,6 @@ internal sealed class LayerDownloader(HttpClient http, RemoteLayer layer, string
                 var take = (int)Math.Min(data.Length, length - _inChunk);
                 _chunk.AppendData(data[..take]);
                 _inChunk += take;
-                _position += take;
                 data = data[take..];
                 if (_inChunk == length)
                 {
@@ -272,12 +269,9 @@ internal sealed class LayerDownloader(HttpClient http, RemoteLayer layer, string
                     _inChunk = 0;
                 }
             }
-            _position += data.Length;
             return null;
         }
 
         public string Finish() => "sha256:" + Convert.ToHexStringLower(_whole.GetHashAndReset());
-
-        public string Expected => expected;
     }
 }

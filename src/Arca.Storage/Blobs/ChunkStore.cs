@@ -120,18 +120,6 @@ public sealed class ChunkStore : IAsyncDisposable
     /// <summary>The pack handle for sendfile or positional reads.</summary>
     public SafeFileHandle? PackHandle(int pack) => Shards.Handle(pack);
 
-    /// <summary>Reads a chunk's bytes into <paramref name="buffer"/>; false if it is not stored.</summary>
-    public bool TryRead(in ChunkDigest digest, Span<byte> buffer, out int length)
-    {
-        length = 0;
-        if (!Index.TryGet(digest, out var location) || Shards.Handle(location.Pack) is not { } handle || buffer.Length < location.Length)
-        {
-            return false;
-        }
-        length = RandomAccess.Read(handle, buffer[..location.Length], location.Offset);
-        return length == location.Length;
-    }
-
     /// <summary>
     /// The file extents holding a blob's bytes in order, adjacent chunks coalesced (usually one extent per segment).
     /// Null if a chunk is missing.
