@@ -6,7 +6,7 @@ cd "$here"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 
-dotnet test Appliance.sln -c Debug --nologo -v quiet 2>&1 | tee "$log"
+dotnet test Appliance.sln -c Debug --nologo -v quiet --logger "console;verbosity=minimal" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
 # One summary line per test assembly: "Passed!  - Failed: 0, Passed: 12, Skipped: 0, Total: 12, ..."

@@ -21,6 +21,7 @@ internal sealed class DataPlaneProxy : IAsyncDisposable
     private int _corrupt;
     private int _corrupted;
     private int _generation;
+    private readonly Lock _gate = new();
 
     public DataPlaneProxy()
     {
@@ -59,9 +60,12 @@ internal sealed class DataPlaneProxy : IAsyncDisposable
     /// <summary>Zeroes the counters and abandons exchanges still in flight (e.g. stalled for a client since killed).</summary>
     public void ResetCounts()
     {
-        Interlocked.Increment(ref _generation);
-        Interlocked.Exchange(ref _bodyBytes, 0);
-        Volatile.Write(ref _corrupted, 0);
+        lock (_gate)
+        {
+            Interlocked.Increment(ref _generation);
+            Interlocked.Exchange(ref _bodyBytes, 0);
+            Volatile.Write(ref _corrupted, 0);
+        }
     }
 
     private async Task AcceptAsync()
@@ -120,10 +124,16 @@ internal sealed class DataPlaneProxy : IAsyncDisposable
                 {
                     await Task.Delay(10);
                 }
-                if (generation != Volatile.Read(ref _generation))
+                // Counted (under the gate) before the write: bytes of an exchange abandoned by a reset are counted
+                // in the old generation or not at all, never in the new one (a write to a killed client can succeed).
+                lock (_gate)
                 {
-                    ctx.Response.Abort();
-                    return;
+                    if (generation != Volatile.Read(ref _generation))
+                    {
+                        ctx.Response.Abort();
+                        return;
+                    }
+                    Interlocked.Add(ref _bodyBytes, n);
                 }
                 if (flipAt >= sent && flipAt < sent + n)
                 {
@@ -131,7 +141,6 @@ internal sealed class DataPlaneProxy : IAsyncDisposable
                     Interlocked.Increment(ref _corrupted);
                 }
                 await output.WriteAsync(buffer.AsMemory(0, n));
-                Interlocked.Add(ref _bodyBytes, n);
                 sent += n;
             }
             ctx.Response.Close();

@@ -46,9 +46,10 @@ public sealed class ProxiedDataPlaneFixture : IAsyncLifetime
     /// <summary>Back to an honest data plane that never stalls (each test starts from here).</summary>
     internal void ResetProxy()
     {
+        // Abandon stalled exchanges first, so none of them wakes up and counts bytes in the new generation.
+        Proxy.ResetCounts();
         Proxy.Corrupt = false;
         Proxy.PauseAfter = 0;
-        Proxy.ResetCounts();
     }
 }
 
