@@ -221,13 +221,13 @@ public sealed partial class TierChunkCache : IAsyncDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1400, Level = LogLevel.Warning, Message = "cache: {Count} chunks failed verification after an unclean stop and were dropped")]
+        [LoggerMessage(EventId = LogEvents.CacheDroppedCorrupt, Level = LogLevel.Warning, Message = "cache: {Count} chunks failed verification after an unclean stop and were dropped")]
         public static partial void DroppedCorrupt(ILogger logger, long count);
 
-        [LoggerMessage(EventId = 1401, Level = LogLevel.Warning, Message = "cache: chunk {Digest} failed verification on a repair request; dropped, fetching again")]
+        [LoggerMessage(EventId = LogEvents.CacheDroppedBadChunk, Level = LogLevel.Warning, Message = "cache: chunk {Digest} failed verification on a repair request; dropped, fetching again")]
         public static partial void DroppedBadChunk(ILogger logger, string digest);
 
-        [LoggerMessage(EventId = 1402, Level = LogLevel.Warning,
+        [LoggerMessage(EventId = LogEvents.CacheOverCapacity, Level = LogLevel.Warning,
             Message = "cache: {Used} bytes held, over cache.capacity {Capacity}: everything else is pinned by running transfers")]
         public static partial void OverCapacity(ILogger logger, long used, long capacity);
     }

@@ -652,19 +652,19 @@ public sealed partial class TierGateway : IAsyncDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1430, Level = LogLevel.Warning, Message = "upstream unreachable; serving {Path} stale ({Age} s old): {Reason}")]
+        [LoggerMessage(EventId = LogEvents.ServingStale, Level = LogLevel.Warning, Message = "upstream unreachable; serving {Path} stale ({Age} s old): {Reason}")]
         public static partial void ServingStale(ILogger logger, string path, long age, string reason);
 
-        [LoggerMessage(EventId = 1431, Level = LogLevel.Information, Message = "following the event stream of {Upstream}")]
+        [LoggerMessage(EventId = LogEvents.FollowingEvents, Level = LogLevel.Information, Message = "following the event stream of {Upstream}")]
         public static partial void FollowingEvents(ILogger logger, string upstream);
 
-        [LoggerMessage(EventId = 1432, Level = LogLevel.Warning, Message = "lost the event stream of {Upstream} ({Reason}); resolves fall back to their TTL; retrying")]
+        [LoggerMessage(EventId = LogEvents.EventsLost, Level = LogLevel.Warning, Message = "lost the event stream of {Upstream} ({Reason}); resolves fall back to their TTL; retrying")]
         public static partial void EventsLost(ILogger logger, string upstream, string reason);
 
-        [LoggerMessage(EventId = 1433, Level = LogLevel.Information, Message = "pre-warming {Model}:{Version} ({Digest})")]
+        [LoggerMessage(EventId = LogEvents.Prewarming, Level = LogLevel.Information, Message = "pre-warming {Model}:{Version} ({Digest})")]
         public static partial void Prewarming(ILogger logger, string model, long version, string digest);
 
-        [LoggerMessage(EventId = 1434, Level = LogLevel.Warning, Message = "pre-warming {Model}:{Version} failed: {Reason}")]
+        [LoggerMessage(EventId = LogEvents.PrewarmFailed, Level = LogLevel.Warning, Message = "pre-warming {Model}:{Version} failed: {Reason}")]
         public static partial void PrewarmFailed(ILogger logger, string model, long version, string reason);
     }
 }
