@@ -70,7 +70,9 @@ public sealed partial class TierChunkCache : IAsyncDisposable
         return new TierChunkCache(store, capacity, counters, log, marker, packs);
     }
 
-    public bool Contains(in ChunkDigest digest) => _store.TryLocate(digest, out _);
+    /// <summary>Whether the chunk is held: indexed, in a pack that is still there.</summary>
+    public bool Contains(in ChunkDigest digest) =>
+        _store.TryLocate(digest, out var location) && _store.PackHandle(location.Pack) is not null;
 
     /// <summary>Where a held chunk's bytes are, pinned until <see cref="Release"/> with the returned pack.</summary>
     public bool TryAcquire(in ChunkDigest digest, out ContentExtent extent, out int pack)
@@ -110,12 +112,19 @@ public sealed partial class TierChunkCache : IAsyncDisposable
         {
             return;
         }
-        var location = _store.Put(digest, bytes);
-        lock (_gate)
+        // The pack stays leased (so it cannot be evicted) until the chunk is both indexed and recorded as its
+        // content: eviction then always finds and forgets every chunk of the packs it deletes.
+        using (var writer = _store.Shards.Lease())
         {
-            var info = Info(location.Pack);
-            info.Chunks.Add((digest, location.Length));
-            info.LastUse = ++_clock;
+            var location = writer.Append(digest, bytes);
+            writer.Flush();
+            lock (_gate)
+            {
+                _store.Index.Put(digest, location);
+                var info = Info(location.Pack);
+                info.Chunks.Add((digest, location.Length));
+                info.LastUse = ++_clock;
+            }
         }
         EvictIfNeeded();
     }

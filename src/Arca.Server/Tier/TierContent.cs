@@ -204,8 +204,12 @@ public sealed partial class TierContent(TierChunkCache cache, ChunkFetcher fetch
             owner._counters.Miss();
             owner.ReadAhead(blob, index);
             var deadline = DateTime.UtcNow + owner._fetcher.FillTimeout;
-            while (true)
+            for (var attempt = 0; ; attempt++)
             {
+                if (attempt > 0)
+                {
+                    await Task.Yield(); // evicted again before we could pin it: never spin on the poller thread
+                }
                 var remaining = deadline - DateTime.UtcNow;
                 if (remaining <= TimeSpan.Zero)
                 {
