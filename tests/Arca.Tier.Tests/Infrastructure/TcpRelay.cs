@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -21,6 +22,7 @@ internal sealed class TcpRelay : IAsyncDisposable
     private long _downstreamBytes;
     private long _bytesPerSecond;
     private double _nextFreeSecond;
+    private readonly ConcurrentQueue<string> _endings = new();
 
     public TcpRelay(int upstreamPort)
     {
@@ -37,6 +39,9 @@ internal sealed class TcpRelay : IAsyncDisposable
         get => Interlocked.Read(ref _bytesPerSecond);
         set => Interlocked.Exchange(ref _bytesPerSecond, value);
     }
+
+    /// <summary>How connections ended, with the server → client byte count at the time (for failure messages).</summary>
+    public string Endings => string.Join("\n", _endings);
 
     /// <summary>Server → client bytes forwarded so far (response headers and bodies).</summary>
     public long DownstreamBytes => Interlocked.Read(ref _downstreamBytes);
@@ -58,6 +63,8 @@ internal sealed class TcpRelay : IAsyncDisposable
         }
     }
 
+    private void Note(string ending) => _endings.Enqueue($"{_clock.Elapsed.TotalSeconds:F2}s at {DownstreamBytes} bytes: {ending}");
+
     private async Task RelayAsync(Socket client)
     {
         using var upstream = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -70,6 +77,7 @@ internal sealed class TcpRelay : IAsyncDisposable
             }
             catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
             {
+                Note($"could not connect to the server: {e.Message}");
                 // The upstream is down (a killed process) or a side went away: closing the client is all.
             }
         }
@@ -86,6 +94,7 @@ internal sealed class TcpRelay : IAsyncDisposable
                 var n = await from.ReceiveAsync(buffer, SocketFlags.None, _stop.Token);
                 if (n == 0)
                 {
+                    Note(toClient ? "the server closed a connection" : "the client closed a connection");
                     to.Shutdown(SocketShutdown.Send);
                     return;
                 }
@@ -102,6 +111,7 @@ internal sealed class TcpRelay : IAsyncDisposable
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
         {
+            Note($"{(toClient ? "server → client" : "client → server")} cut: {e.GetType().Name} {e.Message} ({(e is SocketException s ? s.SocketErrorCode.ToString() : "")})");
             // One side is gone: drop the other so it sees the interruption at once.
             from.Close();
             to.Close();

@@ -53,6 +53,14 @@ internal sealed class TierTree : IAsyncDisposable
             {
                 text.Append("\n--- ").Append(server.Name).Append(" output ---\n").Append(Tail(server.Output));
             }
+            foreach (var (name, relay) in new[] { ("seeder → origin", SeederToOrigin), ("edge → seeder", EdgeToSeeder) })
+            {
+                if (relay is not null)
+                {
+                    text.Append("\n--- relay ").Append(name).Append(": ").Append(relay.DownstreamBytes).Append(" bytes ---\n")
+                        .Append(Tail(relay.Endings));
+                }
+            }
             return text.ToString();
         }
     }
