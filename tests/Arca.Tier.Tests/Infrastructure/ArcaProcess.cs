@@ -66,10 +66,15 @@ internal sealed class ArcaProcess : IAsyncDisposable
     /// <c>--set key=value</c>; a seeder or edge also gets <c>--upstream</c> and the upstream token.
     /// </summary>
     public static async Task<ArcaProcess> StartAsync(string name, string mode, string? upstream = null, string? upstreamToken = null,
-        IReadOnlyDictionary<string, string>? settings = null, int? controlPort = null, int? dataPort = null)
+        IReadOnlyDictionary<string, string>? settings = null, (int Control, int Data)? ports = null)
     {
         var dataDir = TempDir.Create(name);
-        var (control, data) = (controlPort ?? FreePort(), dataPort ?? FreePort());
+        if (ports is null)
+        {
+            var free = FreePorts(2);
+            ports = (free[0], free[1]);
+        }
+        var (control, data) = ports.Value;
         var args = new List<string>
         {
             ArcaCli.ArcaDll, "serve", "--mode", mode, "--data-dir", dataDir,
@@ -148,7 +153,11 @@ internal sealed class ArcaProcess : IAsyncDisposable
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < StartTimeout)
         {
-            Assert.False(process.HasExited, $"{Name} (arca serve --mode {Mode}) exited while starting:\n{Output}");
+            if (process.HasExited)
+            {
+                process.WaitForExit(); // drains the redirected output
+                Assert.Fail($"{Name} (arca serve --mode {Mode}) exited with {process.ExitCode} while starting:\n{Output}");
+            }
             try
             {
                 using var response = await probe.GetAsync(ControlUrl + path);
@@ -211,11 +220,22 @@ internal sealed class ArcaProcess : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    public static int FreePort()
+    /// <summary>
+    /// <paramref name="count"/> distinct free loopback ports: all held open until all are chosen, so the kernel cannot
+    /// hand out one of them twice (a listener of this process, such as a relay, holds its own port already).
+    /// </summary>
+    public static int[] FreePorts(int count)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
+        try
+        {
+            listeners.ForEach(l => l.Start());
+            return listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+        }
+        finally
+        {
+            listeners.ForEach(l => l.Stop());
+        }
     }
 
     private static string Loopback(int port) => "http://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture);

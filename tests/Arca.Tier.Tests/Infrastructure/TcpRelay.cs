@@ -14,7 +14,7 @@ namespace Arca.Tier.Tests.Infrastructure;
 internal sealed class TcpRelay : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly int _upstreamPort;
+    private int _upstreamPort;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
     private readonly Lock _budget = new();
@@ -24,14 +24,20 @@ internal sealed class TcpRelay : IAsyncDisposable
     private double _nextFreeSecond;
     private readonly ConcurrentQueue<string> _endings = new();
 
-    public TcpRelay(int upstreamPort)
+    public TcpRelay()
     {
-        _upstreamPort = upstreamPort;
         _listener.Start();
         _accepting = Task.Run(AcceptAsync);
     }
 
     public string Url => "http://127.0.0.1:" + ((IPEndPoint)_listener.LocalEndpoint).Port.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The port connections are forwarded to (set before the first one arrives).</summary>
+    public int UpstreamPort
+    {
+        get => Volatile.Read(ref _upstreamPort);
+        set => Volatile.Write(ref _upstreamPort, value);
+    }
 
     /// <summary>Server → client bytes per second over all connections together (0 = as fast as they come).</summary>
     public long BytesPerSecond
@@ -72,7 +78,7 @@ internal sealed class TcpRelay : IAsyncDisposable
         {
             try
             {
-                await upstream.ConnectAsync(IPAddress.Loopback, _upstreamPort, _stop.Token);
+                await upstream.ConnectAsync(IPAddress.Loopback, UpstreamPort, _stop.Token);
                 await Task.WhenAll(PumpAsync(client, upstream, toClient: false), PumpAsync(upstream, client, toClient: true));
             }
             catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)

@@ -31,7 +31,16 @@ internal sealed class TierApi : IDisposable
     public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken ct = default)
     {
         using var request = new HttpRequestMessage(method, path) { Content = content };
-        return await _http.SendAsync(request, ct);
+        try
+        {
+            return await _http.SendAsync(request, ct);
+        }
+        catch (HttpRequestException e)
+        {
+            // Most likely the server died: say so, with what it printed.
+            throw new HttpRequestException($"{_server.Name}: {method} {path}: {e.Message} (process running: {_server.IsRunning})\n"
+                + $"--- {_server.Name} output ---\n{_server.Output}", e);
+        }
     }
 
     /// <summary>A call that must succeed; returns the JSON body (or an empty object).</summary>

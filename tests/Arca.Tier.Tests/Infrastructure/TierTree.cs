@@ -68,17 +68,21 @@ internal sealed class TierTree : IAsyncDisposable
     public static async Task<TierTree> StartAsync(TierTreeOptions? options = null)
     {
         options ??= new TierTreeOptions();
-        var (originData, seederData) = (ArcaProcess.FreePort(), ArcaProcess.FreePort());
-        var seederRelay = options.RelaySeederToOrigin ? new TcpRelay(originData) : null;
-        var edgeRelay = options.RelayEdgeToSeeder ? new TcpRelay(seederData) : null;
+        // Relays listen first; then the six ports of the tree are chosen together, so none can collide.
+        var seederRelay = options.RelaySeederToOrigin ? new TcpRelay() : null;
+        var edgeRelay = options.RelayEdgeToSeeder ? new TcpRelay() : null;
+        var ports = ArcaProcess.FreePorts(6);
+        (int, int) originPorts = (ports[0], ports[1]), seederPorts = (ports[2], ports[3]), edgePorts = (ports[4], ports[5]);
+        seederRelay?.UpstreamPort = ports[1];
+        edgeRelay?.UpstreamPort = ports[3];
         ArcaProcess? origin = null, seeder = null;
         try
         {
-            origin = await ArcaProcess.StartAsync("origin", "origin", dataPort: originData);
+            origin = await ArcaProcess.StartAsync("origin", "origin", ports: originPorts);
             var token = origin.AdminToken;
             seeder = await ArcaProcess.StartAsync("seeder", "seeder", origin.ControlUrl, token,
-                With(options.Seeder, seederRelay), dataPort: seederData);
-            var edge = await ArcaProcess.StartAsync("edge", "edge", seeder.ControlUrl, token, With(options.Edge, edgeRelay));
+                With(options.Seeder, seederRelay), seederPorts);
+            var edge = await ArcaProcess.StartAsync("edge", "edge", seeder.ControlUrl, token, With(options.Edge, edgeRelay), edgePorts);
             return new TierTree(origin, seeder, edge, token, seederRelay, edgeRelay);
         }
         catch
