@@ -13,7 +13,12 @@ public sealed class EvictionTests
     {
         await using var tree = await TierTree.StartAsync(new TierTreeOptions
         {
-            Edge = new Dictionary<string, string> { ["cache.capacity"] = Capacity.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            Edge = new Dictionary<string, string>
+            {
+                ["cache.capacity"] = Capacity.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                // A chunk over loopback takes milliseconds; a stuck download then fails in 20 s rather than the default 60.
+                ["tier.fill_timeout_seconds"] = "20",
+            },
         });
         var a = await PublishedVersion.PublishAsync(tree.OriginApi, "fanout/evict-a", 40 * MiB);
         var b = await PublishedVersion.PublishAsync(tree.OriginApi, "fanout/evict-b", 32 * MiB);
@@ -36,11 +41,11 @@ public sealed class EvictionTests
         }
         var results = await Task.WhenAll(downloads.Select(d => d.Result)).WaitAsync(TimeSpan.FromSeconds(150));
 
+        var edge = await tree.EdgeApi.StatusAsync();
         for (var i = 0; i < results.Length; i++)
         {
-            Assert.True(results[i].Matches(downloads[i].Blob.Content), $"{downloads[i].Blob.Model}: {results[i]}{tree.Logs}");
+            Assert.True(results[i].Matches(downloads[i].Blob.Content), $"{downloads[i].Blob.Model}: {results[i]}\n{edge}{tree.Logs}");
         }
-        var edge = await tree.EdgeApi.StatusAsync();
         Assert.Equal(Capacity, edge.CapacityBytes);
         Assert.True(edge.Evictions > 0, $"72 MiB went through an edge of 24 MiB without an eviction\n{edge}");
         // Once no download holds chunks, the cache is back within its capacity.
