@@ -14,15 +14,15 @@ namespace Arca.Tier.Tests.Infrastructure;
 internal sealed class TcpRelay : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private int _upstreamPort;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
     private readonly Lock _budget = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly ConcurrentQueue<string> _endings = new();
+    private int _upstreamPort;
     private long _downstreamBytes;
     private long _bytesPerSecond;
     private double _nextFreeSecond;
-    private readonly ConcurrentQueue<string> _endings = new();
 
     public TcpRelay()
     {
