@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Arca.Client.Transfer;
 
 namespace Arca.Client;
 
@@ -13,7 +14,12 @@ public sealed class RegistryClient : IDisposable
     public RegistryClient(string baseUrl, string? token, HttpMessageHandler? handler = null)
     {
         _http = handler is null
-            ? new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64, PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) })
+            ? new HttpClient(new RedirectHandler(new SocketsHttpHandler
+            {
+                MaxConnectionsPerServer = 64,
+                PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+                AllowAutoRedirect = false,
+            }))
             : new HttpClient(handler);
         _http.BaseAddress = new Uri(baseUrl.TrimEnd('/') + "/");
         _http.Timeout = Timeout.InfiniteTimeSpan; // transfers of hundreds of GB; calls bound themselves with tokens

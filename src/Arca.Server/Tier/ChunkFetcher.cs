@@ -136,10 +136,10 @@ public sealed partial class ChunkFetcher(TierChunkCache cache, Upstream upstream
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1410, Level = LogLevel.Warning, Message = "chunk {Digest} from {Upstream} failed verification: discarded, fetching again (repair)")]
+        [LoggerMessage(EventId = LogEvents.FetchBadChunk, Level = LogLevel.Warning, Message = "chunk {Digest} from {Upstream} failed verification: discarded, fetching again (repair)")]
         public static partial void BadChunk(ILogger logger, string digest, string upstream);
 
-        [LoggerMessage(EventId = 1411, Level = LogLevel.Warning, Message = "fetching chunk {Digest} failed ({Reason}); retrying with backoff")]
+        [LoggerMessage(EventId = LogEvents.FetchFailed, Level = LogLevel.Warning, Message = "fetching chunk {Digest} failed ({Reason}); retrying with backoff")]
         public static partial void FetchFailed(ILogger logger, string digest, string reason);
     }
 }

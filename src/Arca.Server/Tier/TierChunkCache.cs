@@ -8,7 +8,7 @@ namespace Arca.Server.Tier;
 /// <summary>
 /// A tier's chunk cache: the same chunk store as an origin (packs + index), filled from upstream, bounded by
 /// <c>cache.capacity</c>. Eviction is by pack, least recently used first, and never touches a pack that a transfer has
-/// pinned (<see cref="TryAcquire"/> … <see cref="Release"/>). Packs are small (capacity / 32) so this stays close to
+/// pinned (<see cref="TryAcquire"/> … <see cref="Release"/>). Packs are small (capacity / 64) so this stays close to
 /// chunk-grained LRU.
 /// <para>
 /// Appends are not fsynced (the bytes can always be fetched again); instead a clean stop syncs and leaves a marker, and a
@@ -47,7 +47,7 @@ public sealed partial class TierChunkCache : IAsyncDisposable
     /// <summary>Opens the cache; after an unclean stop every chunk is re-verified (and a bad one left out).</summary>
     public static TierChunkCache Open(ChunkStoreOptions options, long capacity, TierCounters counters, ILogger log)
     {
-        var seal = capacity > 0 ? Math.Clamp(capacity / 32, 4L << 20, options.PackSealBytes) : options.PackSealBytes;
+        var seal = capacity > 0 ? Math.Clamp(capacity / 64, 1L << 20, options.PackSealBytes) : options.PackSealBytes;
         options = options with { PackSealBytes = seal };
         var marker = Path.Combine(options.DataDir, "chunks", CleanMarker);
         var clean = File.Exists(marker);
@@ -61,6 +61,7 @@ public sealed partial class TierChunkCache : IAsyncDisposable
             info.Chunks.Add((digest, location.Length));
         });
         store.Shards.SyncWrites = false;
+        store.CheckpointsIndex = false;
         File.Delete(marker);
         if (corrupt > 0)
         {
@@ -173,7 +174,7 @@ public sealed partial class TierChunkCache : IAsyncDisposable
                 .ToList();
             foreach (var (id, end, _) in candidates)
             {
-                if (used <= Capacity * 9 / 10)
+                if (used <= Capacity - Capacity / 20)
                 {
                     break;
                 }
@@ -221,13 +222,13 @@ public sealed partial class TierChunkCache : IAsyncDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1400, Level = LogLevel.Warning, Message = "cache: {Count} chunks failed verification after an unclean stop and were dropped")]
+        [LoggerMessage(EventId = LogEvents.CacheDroppedCorrupt, Level = LogLevel.Warning, Message = "cache: {Count} chunks failed verification after an unclean stop and were dropped")]
         public static partial void DroppedCorrupt(ILogger logger, long count);
 
-        [LoggerMessage(EventId = 1401, Level = LogLevel.Warning, Message = "cache: chunk {Digest} failed verification on a repair request; dropped, fetching again")]
+        [LoggerMessage(EventId = LogEvents.CacheDroppedBadChunk, Level = LogLevel.Warning, Message = "cache: chunk {Digest} failed verification on a repair request; dropped, fetching again")]
         public static partial void DroppedBadChunk(ILogger logger, string digest);
 
-        [LoggerMessage(EventId = 1402, Level = LogLevel.Warning,
+        [LoggerMessage(EventId = LogEvents.CacheOverCapacity, Level = LogLevel.Warning,
             Message = "cache: {Used} bytes held, over cache.capacity {Capacity}: everything else is pinned by running transfers")]
         public static partial void OverCapacity(ILogger logger, long used, long capacity);
     }

@@ -246,7 +246,7 @@ public sealed partial class TierContent(TierChunkCache cache, ChunkFetcher fetch
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1420, Level = LogLevel.Warning, Message = "pre-warming {Digest} stopped: {Reason}")]
+        [LoggerMessage(EventId = LogEvents.PrewarmFillFailed, Level = LogLevel.Warning, Message = "pre-warming {Digest} stopped: {Reason}")]
         public static partial void FillFailed(ILogger logger, string digest, string reason);
     }
 }

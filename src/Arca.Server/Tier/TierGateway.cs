@@ -136,7 +136,7 @@ public sealed partial class TierGateway : IAsyncDisposable
             await ImmutableAsync(ctx, path, model);
             return;
         }
-        await PassThroughAsync(ctx, path, model);
+        await PassThroughAsync(ctx, path);
     }
 
     /// <summary>(model name, segments after it) for /v1/models/{name}[/...] with an optional team/ namespace.</summary>
@@ -232,31 +232,65 @@ public sealed partial class TierGateway : IAsyncDisposable
         }
     }
 
-    private async Task PassThroughAsync(HttpContext ctx, string path, string? model)
+    private async Task PassThroughAsync(HttpContext ctx, string path)
     {
-        string? authorization = ctx.Request.Headers.Authorization.Count > 0 ? ctx.Request.Headers.Authorization[0] : null;
-        if (authorization is null)
+        var headers = new List<KeyValuePair<string, string>>();
+        foreach (var name in (string[])["Authorization", "Accept", "Last-Event-ID", "If-None-Match"])
         {
-            // Anonymous at this tier: allowed for reads that are not administrative, on this tier's own credentials.
-            if (!_options.AnonymousRead || path.StartsWith("/v1/tokens", StringComparison.Ordinal) || path.StartsWith("/v1/audit", StringComparison.Ordinal))
+            if (ctx.Request.Headers[name] is { Count: > 0 } value)
             {
-                await Exchange.Problem(ctx, ProblemCode.Unauthorized, "send 'Authorization: Bearer <token>'");
-                return;
+                headers.Add(new(name, value.ToString()));
             }
         }
-        var longPoll = path == "/v1/events";
+        if (ctx.Request.Headers.Authorization.Count == 0
+            && (!_options.AnonymousRead || path.StartsWith("/v1/tokens", StringComparison.Ordinal) || path.StartsWith("/v1/audit", StringComparison.Ordinal)))
+        {
+            // Anonymous callers read through this tier's own credentials only when it allows anonymous reads, and
+            // never the administrative lists.
+            await Exchange.Problem(ctx, ProblemCode.Unauthorized, "send 'Authorization: Bearer <token>'");
+            return;
+        }
+        HttpResponseMessage response;
         try
         {
-            var response = await _upstream.GetAsync(path + ctx.Request.QueryString.Value, ctx.RequestAborted, authorization,
-                timeout: longPoll ? TimeSpan.FromSeconds(_options.LongPollMaxSeconds + 30) : TimeSpan.FromSeconds(60));
-            await WriteAsync(ctx, response, TimeSpan.Zero, stale: false);
+            response = await _upstream.ForwardAsync(path + ctx.Request.QueryString.Value, headers, ctx.RequestAborted);
         }
         catch (UpstreamException e)
         {
             _counters.UpstreamError();
             await Exchange.Problem(ctx, ProblemCode.UpstreamUnavailable, e.Message);
+            return;
         }
-        _ = model;
+        using (response)
+        {
+            ctx.Response.StatusCode = (int)response.StatusCode;
+            foreach (var h in response.Headers.Concat(response.Content.Headers))
+            {
+                if (h.Key is not ("Transfer-Encoding" or "Connection" or "Keep-Alive" or "Date" or "Server"))
+                {
+                    ctx.Response.Headers[h.Key] = h.Value.ToArray();
+                }
+            }
+            if (HttpMethods.IsHead(ctx.Request.Method))
+            {
+                return;
+            }
+            await using var body = await response.Content.ReadAsStreamAsync(ctx.RequestAborted);
+            var buffer = new byte[16 * 1024];
+            int n;
+            try
+            {
+                while ((n = await body.ReadAsync(buffer, ctx.RequestAborted)) > 0)
+                {
+                    await ctx.Response.Body.WriteAsync(buffer.AsMemory(0, n), ctx.RequestAborted);
+                    await ctx.Response.Body.FlushAsync(ctx.RequestAborted); // events and SSE frames go out as they come
+                }
+            }
+            catch (IOException)
+            {
+                ctx.Abort(); // the upstream went away mid-body: do not pretend the response is complete
+            }
+        }
     }
 
     private static async Task WriteAsync(HttpContext ctx, UpstreamResponse response, TimeSpan age, bool stale)
@@ -618,19 +652,19 @@ public sealed partial class TierGateway : IAsyncDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1430, Level = LogLevel.Warning, Message = "upstream unreachable; serving {Path} stale ({Age} s old): {Reason}")]
+        [LoggerMessage(EventId = LogEvents.ServingStale, Level = LogLevel.Warning, Message = "upstream unreachable; serving {Path} stale ({Age} s old): {Reason}")]
         public static partial void ServingStale(ILogger logger, string path, long age, string reason);
 
-        [LoggerMessage(EventId = 1431, Level = LogLevel.Information, Message = "following the event stream of {Upstream}")]
+        [LoggerMessage(EventId = LogEvents.FollowingEvents, Level = LogLevel.Information, Message = "following the event stream of {Upstream}")]
         public static partial void FollowingEvents(ILogger logger, string upstream);
 
-        [LoggerMessage(EventId = 1432, Level = LogLevel.Warning, Message = "lost the event stream of {Upstream} ({Reason}); resolves fall back to their TTL; retrying")]
+        [LoggerMessage(EventId = LogEvents.EventsLost, Level = LogLevel.Warning, Message = "lost the event stream of {Upstream} ({Reason}); resolves fall back to their TTL; retrying")]
         public static partial void EventsLost(ILogger logger, string upstream, string reason);
 
-        [LoggerMessage(EventId = 1433, Level = LogLevel.Information, Message = "pre-warming {Model}:{Version} ({Digest})")]
+        [LoggerMessage(EventId = LogEvents.Prewarming, Level = LogLevel.Information, Message = "pre-warming {Model}:{Version} ({Digest})")]
         public static partial void Prewarming(ILogger logger, string model, long version, string digest);
 
-        [LoggerMessage(EventId = 1434, Level = LogLevel.Warning, Message = "pre-warming {Model}:{Version} failed: {Reason}")]
+        [LoggerMessage(EventId = LogEvents.PrewarmFailed, Level = LogLevel.Warning, Message = "pre-warming {Model}:{Version} failed: {Reason}")]
         public static partial void PrewarmFailed(ILogger logger, string model, long version, string reason);
     }
 }

@@ -90,6 +90,32 @@ public sealed class Upstream : IDisposable
         }
     }
 
+    /// <summary>
+    /// Pass-through of a client's read: forwards its credentials and content-negotiation headers and returns the
+    /// upstream response with its body unread (the caller streams it; server-sent events never end).
+    /// </summary>
+    public async Task<HttpResponseMessage> ForwardAsync(string pathAndQuery, IEnumerable<KeyValuePair<string, string>> headers,
+        CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, ControlUrl + pathAndQuery);
+        foreach (var (name, value) in headers)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+        if (request.Headers.Authorization is null && _token.Length > 0)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _token);
+        }
+        try
+        {
+            return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new UpstreamException($"{ControlUrl} is unreachable: {e.Message}", e);
+        }
+    }
+
     /// <summary>The upstream's data-plane base URL: configured, or what its <c>/healthz</c> reports.</summary>
     public async Task<string> DataUrlAsync(CancellationToken ct)
     {

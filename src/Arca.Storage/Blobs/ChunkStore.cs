@@ -165,8 +165,18 @@ public sealed class ChunkStore : IAsyncDisposable
         return extents;
     }
 
+    /// <summary>
+    /// Whether the index is checkpointed as chunks are added (an origin). A cache rebuilds its index from the pack
+    /// headers at every start instead, so it turns this off and spends no I/O on snapshots.
+    /// </summary>
+    public bool CheckpointsIndex { get; set; } = true;
+
     internal void NoteIndexed(int count)
     {
+        if (!CheckpointsIndex)
+        {
+            return;
+        }
         if (Interlocked.Add(ref _unCheckpointed, count) > 4096)
         {
             Interlocked.Exchange(ref _unCheckpointed, 0);
