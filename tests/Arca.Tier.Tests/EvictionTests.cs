@@ -42,10 +42,18 @@ public sealed class EvictionTests
         var results = await Task.WhenAll(downloads.Select(d => d.Result)).WaitAsync(TimeSpan.FromSeconds(150));
 
         var edge = await tree.EdgeApi.StatusAsync();
+        // What the edge says it holds of each blob (by its chunk index) must fit in what its packs store.
+        var held = 0L;
+        foreach (var blob in new[] { a, b })
+        {
+            held += (await tree.EdgeApi.StatusAsync(blob.Model, blob.Version)).Version(blob.Model, blob.Version)?.GetProperty("held_bytes").GetInt64() ?? 0;
+        }
         for (var i = 0; i < results.Length; i++)
         {
-            Assert.True(results[i].Matches(downloads[i].Blob.Content), $"{downloads[i].Blob.Model}: {results[i]}\n{edge}{tree.Logs}");
+            Assert.True(results[i].Matches(downloads[i].Blob.Content),
+                $"{downloads[i].Blob.Model}: {results[i]}\nheld_bytes of both versions: {held}\n{edge}{tree.Logs}");
         }
+        Assert.True(held <= edge.UsedBytes, $"the edge says it holds {held} bytes of the two blobs but stores {edge.UsedBytes}\n{edge}");
         Assert.Equal(Capacity, edge.CapacityBytes);
         Assert.True(edge.Evictions > 0, $"72 MiB went through an edge of 24 MiB without an eviction\n{edge}");
         // Once no download holds chunks, the cache is back within its capacity.
