@@ -1,0 +1,211 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using Arca.Tier.Tests.Infrastructure;
+
+namespace Arca.Tier.Tests;
+
+/// <summary>
+/// A tier speaks the origin's read API with the origin's tokens, sends writes up the tree, and reports and controls
+/// what it holds (<c>/v1/tier/status</c>, <c>/v1/prewarm</c>, <c>arca promote --wait-warm</c>).
+/// </summary>
+public sealed class TierApiTests(TierTreeFixture fixture) : IClassFixture<TierTreeFixture>
+{
+    private const int MiB = PublishedVersion.MiB;
+    private static readonly TimeSpan WarmTimeout = TimeSpan.FromSeconds(60);
+
+    private TierTree Tree => fixture.Tree;
+
+    public static TheoryData<string, string, string> Writes => new()
+    {
+        { "POST", "/v1/models", "{\"name\":\"fanout/redirected\"}" },
+        { "PATCH", "/v1/models/fanout/redirected", "{\"description\":\"x\"}" },
+        { "POST", "/v1/models/fanout/redirected/versions", "{\"artifact_digest\":\"sha256:" + new string('0', 64) + "\"}" },
+        { "PUT", "/v1/models/fanout/redirected/aliases/prod?probe=1", "{\"version\":1,\"reason\":\"r\"}" },
+        { "DELETE", "/v1/models/fanout/redirected/aliases/prod?reason=gone", "" },
+        { "POST", "/v1/blobs/uploads", "" },
+        { "PUT", "/v1/blobs?digest=sha256:" + new string('1', 64), "bytes" },
+        { "POST", "/v1/runs", "{\"run_id\":\"redirected\"}" },
+        { "POST", "/v1/tokens", "{\"name\":\"redirected\",\"roles\":[\"read\"]}" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Writes))]
+    public async Task A_write_at_a_tier_is_a_307_to_the_same_path_and_query_at_its_upstream(string method, string pathAndQuery, string body)
+    {
+        using var http = Tree.Client();
+        foreach (var (tier, upstream) in new[] { (Tree.Edge, Tree.Seeder), (Tree.Seeder, Tree.Origin) })
+        {
+            using var request = new HttpRequestMessage(new HttpMethod(method), tier.ControlUrl + pathAndQuery);
+            if (body.Length > 0)
+            {
+                request.Content = new StringContent(body, Encoding.UTF8, body.StartsWith('{') ? "application/json" : "application/octet-stream");
+            }
+            using var response = await http.SendAsync(request);
+            Assert.True(response.StatusCode == HttpStatusCode.TemporaryRedirect,
+                $"{method} {pathAndQuery} at the {tier.Name}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            Assert.Equal(new Uri(upstream.ControlUrl + pathAndQuery), response.Headers.Location);
+        }
+        // Nothing was written on the way: the origin never heard of the model.
+        using var model = await Tree.OriginApi.SendAsync(HttpMethod.Get, "/v1/models/fanout/redirected");
+        Assert.Equal(HttpStatusCode.NotFound, model.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_edge_serves_the_read_API_of_the_origin_with_an_origin_read_token()
+    {
+        var published = await PublishedVersion.PublishAsync(Tree.OriginApi, "fanout/read", 6 * MiB + 123, alias: "prod");
+        var readToken = (await Tree.OriginApi.CallAsync(HttpMethod.Post, "/v1/tokens",
+            new System.Text.Json.Nodes.JsonObject { ["name"] = "node", ["roles"] = new System.Text.Json.Nodes.JsonArray("read"), ["models"] = "fanout/*" }))
+            .GetProperty("token").GetString()!;
+        using var edge = new TierApi(Tree.Edge, readToken);
+        using var origin = new TierApi(Tree.Origin, readToken);
+
+        foreach (var path in new[]
+        {
+            "/v1/models/fanout/read/aliases/prod", $"/v1/models/fanout/read/versions/{published.Version}", "/v1/models/fanout/read/versions",
+            $"/v1/manifests/{published.ArtifactDigest}", $"/v1/blobs/{published.BlobDigest}/recipe",
+        })
+        {
+            var atEdge = await edge.GetAsync(path);
+            var atOrigin = await origin.GetAsync(path);
+            Assert.True(Same(atOrigin, atEdge), $"GET {path}\n at the origin: {atOrigin}\n at the edge:   {atEdge}");
+        }
+        using (var head = await edge.SendAsync(HttpMethod.Head, $"/v1/blobs/{published.BlobDigest}"))
+        {
+            Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+            Assert.Equal(published.Size, head.Content.Headers.ContentLength);
+        }
+        using (var missing = await edge.SendAsync(HttpMethod.Head, "/v1/blobs/sha256:" + new string('2', 64)))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        }
+        using (var anonymous = new HttpClient())
+        {
+            using var response = await anonymous.GetAsync(Tree.Edge.ControlUrl + "/v1/models/fanout/read/aliases/prod");
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+
+        // Ranges on the edge's own data plane, cold and then warm.
+        var url = (await edge.DownloadUrlsAsync(published.ArtifactDigest))[PublishedVersion.LayerPath];
+        Assert.StartsWith(Tree.Edge.DataUrl + "/", url, StringComparison.Ordinal);
+        using var http = BlobDownload.NewClient();
+        foreach (var (from, to) in new[] { (1_000_000L, 3_500_000L), (0L, 0L), (published.Size - 10, published.Size - 1), (0L, published.Size - 1) })
+        {
+            var range = await BlobDownload.GetAsync(http, url, (from, to));
+            Assert.True(range.Matches(published.Content.AsSpan((int)from, (int)(to - from + 1)), partial: true), $"bytes={from}-{to}: {range}");
+        }
+        using (var request = new HttpRequestMessage(HttpMethod.Get, url))
+        {
+            request.Headers.Range = new RangeHeaderValue(published.Size, published.Size + 5);
+            using var beyond = await http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.RequestedRangeNotSatisfiable, beyond.StatusCode);
+        }
+        var whole = await BlobDownload.GetAsync(http, url);
+        Assert.True(whole.Matches(published.Content), $"{whole}{Tree.Logs}");
+    }
+
+    [Fact]
+    public async Task Arca_pull_through_the_edge_is_bit_exact_and_the_edge_then_reports_the_version_warm()
+    {
+        var source = TempDir.Create("model");
+        var target = TempDir.Create("pulled");
+        var files = new Dictionary<string, int> { ["config.json"] = 1_234, ["weights/model.safetensors"] = 12 * MiB + 7, ["tokenizer.json"] = 300_001 };
+        foreach (var (path, size) in files)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(source, path))!);
+            File.WriteAllBytes(Path.Combine(source, path), RandomNumberGenerator.GetBytes(size));
+        }
+        using var cli = new ArcaCli(Tree.Origin.ControlUrl, Tree.Token);
+        try
+        {
+            var push = await cli.RunAsync("push", source, "--model", "fanout/pull", "--alias", "prod", "--json");
+            Assert.True(push.ExitCode == 0, push.ToString());
+            var version = push.Json.GetProperty("version").GetInt64();
+            var artifact = push.Json.GetProperty("artifact_digest").GetString();
+
+            var pull = await cli.RunAsync(TimeSpan.FromSeconds(120), "pull", "fanout/pull@prod", target, "--url", Tree.Edge.ControlUrl, "--token", Tree.Token);
+            Assert.True(pull.ExitCode == 0, pull + Tree.Logs);
+            foreach (var path in files.Keys)
+            {
+                Assert.True(File.ReadAllBytes(Path.Combine(source, path)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(target, path))),
+                    $"{path} pulled through the edge differs from what was pushed");
+            }
+
+            var status = await Tree.EdgeApi.StatusAsync("fanout/pull", version);
+            var entry = status.Version("fanout/pull", version);
+            Assert.True(entry is not null, $"?model=fanout/pull&version={version} lists no such version: {status}");
+            Assert.Equal(artifact, entry.Value.GetProperty("digest").GetString());
+            Assert.True(entry.Value.GetProperty("warm").GetBoolean(), $"after a pull the edge should hold the whole version: {status}");
+            Assert.Equal(files.Values.Sum(), entry.Value.GetProperty("bytes").GetInt64());
+            Assert.Equal(entry.Value.GetProperty("bytes").GetInt64(), entry.Value.GetProperty("held_bytes").GetInt64());
+            Assert.Equal("edge", status.Mode);
+            Assert.Equal(Tree.Seeder.ControlUrl, status.Json.GetProperty("upstream").GetString()?.TrimEnd('/'));
+        }
+        finally
+        {
+            TempDir.Delete(source);
+            TempDir.Delete(target);
+        }
+    }
+
+    [Fact]
+    public async Task The_seeder_prewarms_aliased_versions_by_default_and_the_edge_prewarms_on_request()
+    {
+        var published = await PublishedVersion.PublishAsync(Tree.OriginApi, "fanout/prewarm", 8 * MiB, alias: "staging");
+
+        // tier.prewarm_aliases = auto: the seeder fetches every aliased version by itself, the edge none.
+        await Tree.SeederApi.WaitWarmAsync(published.Model, published.Version, WarmTimeout);
+        var cold = await Tree.EdgeApi.StatusAsync(published.Model, published.Version);
+        var entry = cold.Version(published.Model, published.Version);
+        Assert.True(entry is not null, $"the edge should look the version up through its upstream: {cold}");
+        Assert.False(entry.Value.GetProperty("warm").GetBoolean(), $"the edge pre-warmed an alias by default: {cold}");
+        Assert.Equal(0, entry.Value.GetProperty("held_bytes").GetInt64());
+        Assert.Equal(published.Size, entry.Value.GetProperty("bytes").GetInt64());
+
+        await Tree.EdgeApi.PrewarmAsync(published.Model, published.Version);
+        await Tree.EdgeApi.WaitWarmAsync(published.Model, published.Version, WarmTimeout);
+        var warm = (await Tree.EdgeApi.StatusAsync(published.Model, published.Version)).Version(published.Model, published.Version)!.Value;
+        Assert.Equal(published.Size, warm.GetProperty("held_bytes").GetInt64());
+
+        // What was pre-warmed is served without going upstream again.
+        var before = await Tree.EdgeApi.StatusAsync();
+        using var http = BlobDownload.NewClient();
+        var download = await BlobDownload.GetAsync(http, (await Tree.EdgeApi.DownloadUrlsAsync(published.ArtifactDigest))[PublishedVersion.LayerPath]);
+        Assert.True(download.Matches(published.Content), download.ToString());
+        var after = await Tree.EdgeApi.StatusAsync();
+        Assert.Equal(before.UpstreamFetches, after.UpstreamFetches);
+        Assert.True(after.Counter("cache_hits") > before.Counter("cache_hits"), $"{before}\n{after}");
+
+        using var metrics = await Tree.EdgeApi.SendAsync(HttpMethod.Get, "/metrics");
+        var text = await metrics.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
+        Assert.Contains("arca_tier_", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Promote_with_wait_warm_moves_the_alias_only_once_the_edge_holds_the_version()
+    {
+        var v1 = await PublishedVersion.PublishAsync(Tree.OriginApi, "fanout/waitwarm", 2 * MiB, alias: "prod");
+        var v2 = await PublishedVersion.PublishAsync(Tree.OriginApi, "fanout/waitwarm", 12 * MiB);
+        using var cli = new ArcaCli(Tree.Origin.ControlUrl, Tree.Token);
+
+        var promote = await cli.RunAsync(TimeSpan.FromSeconds(120), "promote", "fanout/waitwarm", v2.Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--alias", "prod", "--wait-warm", Tree.Edge.ControlUrl, Tree.Seeder.ControlUrl);
+        Assert.True(promote.ExitCode == 0, promote + Tree.Logs);
+
+        foreach (var tier in new[] { Tree.EdgeApi, Tree.SeederApi })
+        {
+            var status = await tier.StatusAsync(v2.Model, v2.Version);
+            Assert.True(status.Version(v2.Model, v2.Version) is { } entry && entry.GetProperty("warm").GetBoolean(),
+                $"promote --wait-warm returned before the {tier.Server.Name} was warm: {status}");
+        }
+        var resolved = await Tree.OriginApi.GetAsync("/v1/models/fanout/waitwarm/aliases/prod");
+        Assert.Equal(v2.Version, resolved.GetProperty("version").GetInt64());
+        Assert.NotEqual(v1.Version, v2.Version);
+    }
+
+    private static bool Same(System.Text.Json.JsonElement a, System.Text.Json.JsonElement b) =>
+        System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(a.GetRawText()), System.Text.Json.Nodes.JsonNode.Parse(b.GetRawText()));
+}
