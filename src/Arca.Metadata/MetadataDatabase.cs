@@ -20,7 +20,7 @@ public sealed class MetadataDatabase : IAsyncDisposable
     private readonly Task _writerLoop;
     private TaskCompletionSource _eventSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private MetadataDatabase(string path, TimeProvider time)
+    private MetadataDatabase(string path, TimeProvider time, bool durable)
     {
         Path = path;
         _time = time;
@@ -32,7 +32,9 @@ public sealed class MetadataDatabase : IAsyncDisposable
         }.ToString();
         _writer = new SqliteConnection(_connectionString);
         _writer.Open();
-        Exec(_writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;");
+        // FULL: a commit is on disk when it returns (an origin's catalog). NORMAL (a tier's cache of its upstream's
+        // records): no fsync per commit; WAL keeps the database consistent, a power cut loses only recent records.
+        Exec(_writer, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={(durable ? "FULL" : "NORMAL")}; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;");
         Migrate();
         _writerLoop = Task.Factory.StartNew(WriterLoop, CancellationToken.None,
             TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
@@ -45,10 +47,11 @@ public sealed class MetadataDatabase : IAsyncDisposable
     /// <summary>Completes the next time an event row is committed.</summary>
     public Task EventAppended => Volatile.Read(ref _eventSignal).Task;
 
-    public static MetadataDatabase Open(string directory, TimeProvider? time = null)
+    /// <param name="durable">False for a cache whose records can be fetched again (commits are not fsynced).</param>
+    public static MetadataDatabase Open(string directory, TimeProvider? time = null, bool durable = true)
     {
         Directory.CreateDirectory(directory);
-        return new MetadataDatabase(System.IO.Path.Combine(directory, "arca.db"), time ?? TimeProvider.System);
+        return new MetadataDatabase(System.IO.Path.Combine(directory, "arca.db"), time ?? TimeProvider.System, durable);
     }
 
     /// <summary>A pooled read connection; dispose it when done.</summary>

@@ -18,7 +18,7 @@ public sealed class ArcaServices : IAsyncDisposable
     {
         Options = options;
         Time = time;
-        Database = MetadataDatabase.Open(options.MetadataDir, time);
+        Database = MetadataDatabase.Open(options.MetadataDir, time, durable: !options.IsTier);
         Models = new ModelStore(Database);
         Versions = new VersionStore(Database, Models);
         Runs = new RunStore(Database);

@@ -355,15 +355,14 @@ public sealed partial class TierGateway : IAsyncDisposable
         }
         var layers = ManifestDocument.Parse(response.Body, out var error)
             ?? throw new UpstreamException($"manifest {digest} from {_upstream.ControlUrl} is invalid: {error}");
-        var self = await _content.GetBlobAsync(digest, _stopping.Token)
-            ?? throw new UpstreamException($"{_upstream.ControlUrl} has manifest {digest} but not its blob");
-        foreach (var layer in layers)
+        // The recipes of the manifest's own blob and of every layer, all at once (a model may have hundreds of files).
+        var recipes = await Task.WhenAll(layers.Select(l => l.Digest).Prepend(digest).Distinct(StringComparer.Ordinal)
+            .Select(async d => (Digest: d, Blob: await _content.GetBlobAsync(d, _stopping.Token))));
+        if (recipes.FirstOrDefault(r => r.Blob is null) is { Digest: { } missing })
         {
-            if (await _content.GetBlobAsync(layer.Digest, _stopping.Token) is null)
-            {
-                throw new UpstreamException($"{_upstream.ControlUrl} lacks layer {layer.Digest} of manifest {digest}");
-            }
+            throw new UpstreamException($"{_upstream.ControlUrl} has manifest {digest} but not blob {missing}");
         }
+        var self = recipes[0].Blob!;
         var added = await _catalog.AddManifestAsync("tier", new BlobRecord
         {
             Digest = digest,
