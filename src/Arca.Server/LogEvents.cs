@@ -12,6 +12,7 @@ internal static class LogEvents
     public const int CacheOverCapacity = 1402;
     public const int FetchBadChunk = 1410;
     public const int FetchFailed = 1411;
+    public const int RunBroken = 1412;
     public const int PrewarmFillFailed = 1420;
     public const int ServingStale = 1430;
     public const int FollowingEvents = 1431;

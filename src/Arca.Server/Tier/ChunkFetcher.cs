@@ -19,7 +19,119 @@ public sealed partial class ChunkFetcher(TierChunkCache cache, Upstream upstream
     private readonly SemaphoreSlim _slots = new(concurrency, concurrency);
     private readonly CancellationTokenSource _stopping = new();
 
+    /// <summary>No byte of a ranged run for this long: the stream is abandoned and its chunks fetched one by one.</summary>
+    private static readonly TimeSpan RunStallTimeout = TimeSpan.FromSeconds(10);
+
     public TimeSpan FillTimeout => fillTimeout;
+
+    /// <summary>Whether a fetch of the chunk is under way.</summary>
+    public bool IsFetching(in ChunkDigest digest) => _inflight.ContainsKey(digest);
+
+    /// <summary>
+    /// Starts fetching the missing chunks of <paramref name="blob"/> from chunk <paramref name="from"/> on, at most
+    /// <paramref name="count"/> of them, as ONE ranged stream of the blob from the upstream: chunks arrive in order, each
+    /// verified and stored the moment its last byte is in, so a sequential reader waits for one chunk, not for a batch
+    /// sharing the link (and the upstream, a tier itself, streams the range as it fills). Chunks already held or being
+    /// fetched end the run. A chunk that fails verification, or the rest of a run whose stream breaks, falls back to
+    /// single-chunk fetches with retries. Returns when the run has ended (its chunks held or handed on).
+    /// </summary>
+    public Task StartRun(TierBlob blob, int from, int count)
+    {
+        var claimed = new List<(int Index, TaskCompletionSource Done)>();
+        var end = Math.Min(blob.Chunks.Length, from + count);
+        for (var i = from; i < end; i++)
+        {
+            var digest = blob.Chunks[i];
+            if (cache.Contains(digest) || _inflight.ContainsKey(digest))
+            {
+                if (claimed.Count > 0)
+                {
+                    break;
+                }
+                continue; // skip a held or in-flight prefix; the run starts at the first chunk nobody is fetching
+            }
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (!_inflight.TryAdd(digest, done.Task))
+            {
+                break;
+            }
+            claimed.Add((i, done));
+        }
+        return claimed.Count == 0 ? Task.CompletedTask : Task.Run(() => RunAsync(blob, claimed));
+    }
+
+    private async Task RunAsync(TierBlob blob, List<(int Index, TaskCompletionSource Done)> claimed)
+    {
+        var next = 0;
+        await _slots.WaitAsync(_stopping.Token).ConfigureAwait(false);
+        byte[]? buffer = null;
+        try
+        {
+            var first = blob.Starts[claimed[0].Index];
+            var lastIndex = claimed[^1].Index;
+            var last = blob.Starts[lastIndex] + blob.Lengths[lastIndex] - 1;
+            using var stall = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            stall.CancelAfter(RunStallTimeout);
+            var (response, body) = await upstream.OpenRangeAsync(blob.Digest, first, last, stall.Token).ConfigureAwait(false);
+            using (response)
+            await using (body)
+            {
+                buffer = ArrayPool<byte>.Shared.Rent(blob.Lengths.Max());
+                for (; next < claimed.Count; next++)
+                {
+                    var (index, done) = claimed[next];
+                    var length = blob.Lengths[index];
+                    var read = 0;
+                    while (read < length)
+                    {
+                        var n = await body.ReadAsync(buffer.AsMemory(read, length - read), stall.Token).ConfigureAwait(false);
+                        if (n == 0)
+                        {
+                            throw new UpstreamException($"the range of {blob.Digest} ended early");
+                        }
+                        read += n;
+                        stall.CancelAfter(RunStallTimeout);
+                    }
+                    var digest = blob.Chunks[index];
+                    var bytes = buffer.AsSpan(0, length);
+                    if (ChunkDigest.Of(bytes) != digest)
+                    {
+                        counters.VerificationFailure();
+                        Log.BadChunk(log, digest.ToString(), upstream.ControlUrl);
+                        _ = Task.Run(() => FetchAsync(digest, repair: true, done)); // the stream stays aligned: go on
+                        continue;
+                    }
+                    cache.Put(digest, bytes);
+                    counters.Fetched(length);
+                    _inflight.TryRemove(digest, out _);
+                    done.TrySetResult();
+                }
+            }
+        }
+        catch (Exception e) when (e is UpstreamException or HttpRequestException or IOException or OperationCanceledException)
+        {
+            if (!_stopping.IsCancellationRequested)
+            {
+                counters.UpstreamError();
+                Log.RunBroken(log, blob.Digest, next, claimed.Count, e.Message);
+            }
+        }
+        finally
+        {
+            _slots.Release();
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+            // Whatever the run did not deliver is fetched chunk by chunk (with retries and the fill timeout).
+            for (; next < claimed.Count; next++)
+            {
+                var (index, done) = claimed[next];
+                var digest = blob.Chunks[index];
+                _ = Task.Run(() => FetchAsync(digest, repair: false, done));
+            }
+        }
+    }
 
     /// <summary>Completes once the chunk is held (verified); faults if it could not be had within the fill timeout.</summary>
     /// <param name="countWait">Whether joining a running fetch counts as a coalesced wait (read-ahead kicks do not).</param>
@@ -138,6 +250,10 @@ public sealed partial class ChunkFetcher(TierChunkCache cache, Upstream upstream
     {
         [LoggerMessage(EventId = LogEvents.FetchBadChunk, Level = LogLevel.Warning, Message = "chunk {Digest} from {Upstream} failed verification: discarded, fetching again (repair)")]
         public static partial void BadChunk(ILogger logger, string digest, string upstream);
+
+        [LoggerMessage(EventId = LogEvents.RunBroken, Level = LogLevel.Warning,
+            Message = "the ranged fetch of {Blob} stopped after {Done} of {Count} chunks ({Reason}); fetching the rest chunk by chunk")]
+        public static partial void RunBroken(ILogger logger, string blob, int done, int count, string reason);
 
         [LoggerMessage(EventId = LogEvents.FetchFailed, Level = LogLevel.Warning, Message = "fetching chunk {Digest} failed ({Reason}); retrying with backoff")]
         public static partial void FetchFailed(ILogger logger, string digest, string reason);

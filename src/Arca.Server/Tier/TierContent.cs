@@ -93,8 +93,12 @@ public sealed partial class TierContent(TierChunkCache cache, ChunkFetcher fetch
         {
             try
             {
-                await Parallel.ForEachAsync(blob.Chunks, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, readAhead) },
-                    async (chunk, _) => await _fetcher.EnsureAsync(chunk, countWait: false).ConfigureAwait(false)).ConfigureAwait(false);
+                // Ranged runs of the whole blob, two at a time, then wait for every chunk (runs hand failures on to
+                // single-chunk fetches, which retry until the fill timeout).
+                var runs = Enumerable.Range(0, (blob.Chunks.Length + readAhead - 1) / readAhead).Select(r => r * readAhead);
+                await Parallel.ForEachAsync(runs, new ParallelOptions { MaxDegreeOfParallelism = 2 },
+                    async (first, _) => await _fetcher.StartRun(blob, first, readAhead).ConfigureAwait(false)).ConfigureAwait(false);
+                await Task.WhenAll(blob.Chunks.Select(c => _fetcher.EnsureAsync(c, countWait: false))).ConfigureAwait(false);
             }
             catch (Exception e) when (e is TimeoutException or KeyNotFoundException or OperationCanceledException)
             {
@@ -234,17 +238,22 @@ public sealed partial class TierContent(TierChunkCache cache, ChunkFetcher fetch
         }
     }
 
-    /// <summary>Starts fetches of the next chunks a streaming client will need, so the link stays busy.</summary>
+    /// <summary>
+    /// Keeps a sequential reader ahead: when fewer than <c>readAhead</c> chunks after <paramref name="from"/> are held or
+    /// on their way, starts one ranged run of up to <c>readAhead</c> more (so about two runs per reader are in flight,
+    /// each delivering its chunks in order).
+    /// </summary>
     private void ReadAhead(TierBlob blob, int from)
     {
+        var frontier = from;
         var end = Math.Min(blob.Chunks.Length, from + readAhead);
-        for (var i = from; i < end; i++)
+        while (frontier < end && (_cache.Contains(blob.Chunks[frontier]) || _fetcher.IsFetching(blob.Chunks[frontier])))
         {
-            if (!_cache.Contains(blob.Chunks[i]))
-            {
-                _ = _fetcher.EnsureAsync(blob.Chunks[i], countWait: false).ContinueWith(static t => _ = t.Exception, CancellationToken.None,
-                    TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-            }
+            frontier++;
+        }
+        if (frontier < end)
+        {
+            _ = _fetcher.StartRun(blob, frontier, readAhead);
         }
     }
 

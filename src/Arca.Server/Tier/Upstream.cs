@@ -204,6 +204,44 @@ public sealed class Upstream : IDisposable
         }
     }
 
+    /// <summary>
+    /// Opens a ranged read of a blob on the upstream data plane (bytes <paramref name="first"/>..<paramref name="last"/>,
+    /// inclusive) and hands back the body stream: the caller reads the chunks in order as they arrive (the upstream
+    /// streams a blob it is itself still filling). Dispose the returned response.
+    /// </summary>
+    public async Task<(HttpResponseMessage Response, Stream Body)> OpenRangeAsync(string blobDigest, long first, long last, CancellationToken ct)
+    {
+        var url = await DataUrlAsync(ct).ConfigureAwait(false) + "/blobs/sha256/" + blobDigest["sha256:".Length..];
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Range = new RangeHeaderValue(first, last);
+        if (_token.Length > 0)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _token);
+        }
+        HttpResponseMessage? response = null;
+        try
+        {
+            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+            if (response.StatusCode != HttpStatusCode.PartialContent || response.Content.Headers.ContentLength != last - first + 1)
+            {
+                throw new UpstreamException($"{url} bytes {first}-{last}: {(int)response.StatusCode}",
+                    notFound: response.StatusCode == HttpStatusCode.NotFound);
+            }
+            var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+            var result = (response, body);
+            response = null;
+            return result;
+        }
+        catch (HttpRequestException e)
+        {
+            throw new UpstreamException($"{url}: {e.Message}", e);
+        }
+        finally
+        {
+            response?.Dispose();
+        }
+    }
+
     public void Dispose() => _http.Dispose();
 }
 
