@@ -46,7 +46,7 @@ public static class ConfigSchema
         new("tier.upstream_data_url", ConfigValueKind.String, "",
             "seeder/edge: the upstream's data-plane base URL; empty = the data_url the upstream reports in /healthz"),
         new("tier.fetch_concurrency", ConfigValueKind.Integer, "8",
-            "seeder/edge: chunk fetches in flight to the upstream") { Min = 1 },
+            "seeder/edge: fetches in flight to the upstream (ranged runs of chunks or single chunks); readers are kept up to 8x this many chunks ahead") { Min = 1 },
         new("tier.resolve_ttl_seconds", ConfigValueKind.Integer, "30",
             "seeder/edge: how long an alias resolve is cached (upstream events refresh it sooner)") { Min = 0 },
         new("tier.max_stale_seconds", ConfigValueKind.Integer, "3600",

@@ -239,19 +239,30 @@ public sealed partial class TierContent(TierChunkCache cache, ChunkFetcher fetch
     }
 
     /// <summary>
-    /// Keeps a sequential reader ahead: when fewer than <c>readAhead</c> chunks after <paramref name="from"/> are held or
-    /// on their way, starts one ranged run of up to <c>readAhead</c> more (so about two runs per reader are in flight,
-    /// each delivering its chunks in order).
+    /// Keeps a sequential reader ahead with ONE ranged run at a time: the next run (of <c>readAhead</c> chunks, from the
+    /// first chunk nobody holds or fetches) starts when what is still on its way ahead of the reader is nearly
+    /// delivered, and the lead is capped at twice the window. Two runs side by side would share the link and deliver
+    /// the chunk the reader waits for at half the rate.
     /// </summary>
     private void ReadAhead(TierBlob blob, int from)
     {
+        const int NearlyDelivered = 4;
+        var limit = Math.Min(blob.Chunks.Length, from + 2 * readAhead);
         var frontier = from;
-        var end = Math.Min(blob.Chunks.Length, from + readAhead);
-        while (frontier < end && (_cache.Contains(blob.Chunks[frontier]) || _fetcher.IsFetching(blob.Chunks[frontier])))
+        var onTheirWay = 0;
+        for (; frontier < limit; frontier++)
         {
-            frontier++;
+            var digest = blob.Chunks[frontier];
+            if (_fetcher.IsFetching(digest))
+            {
+                onTheirWay++;
+            }
+            else if (!_cache.Contains(digest))
+            {
+                break;
+            }
         }
-        if (frontier < end)
+        if (frontier < limit && onTheirWay <= NearlyDelivered)
         {
             _ = _fetcher.StartRun(blob, frontier, readAhead);
         }

@@ -555,6 +555,7 @@ public sealed partial class TierGateway : IAsyncDisposable
                         throw new UpstreamException($"/v1/events answered {head.Status} (is tier.upstream_token valid?)");
                     }
                     after = last;
+                    MarkFollowing();
                 }
                 var response = await _upstream.GetAsync($"/v1/events?after={after}&limit=500&wait=25", ct,
                     timeout: TimeSpan.FromSeconds(60));
@@ -562,16 +563,7 @@ public sealed partial class TierGateway : IAsyncDisposable
                 {
                     throw new UpstreamException($"/v1/events answered {response.Status}");
                 }
-                if (failures > 0 || !FollowingEvents)
-                {
-                    // Resolves cached while the stream was down may have missed moves: revalidate them all.
-                    foreach (var entry in _resolves.Values)
-                    {
-                        entry.Invalidated = true;
-                    }
-                    Log.FollowingEvents(_log, _upstream.ControlUrl);
-                }
-                FollowingEvents = true;
+                MarkFollowing();
                 failures = 0;
                 using var doc = JsonDocument.Parse(response.Body);
                 foreach (var e in doc.RootElement.GetProperty("events").EnumerateArray())
@@ -602,6 +594,21 @@ public sealed partial class TierGateway : IAsyncDisposable
                 }
             }
         }
+    }
+
+    private void MarkFollowing()
+    {
+        if (FollowingEvents)
+        {
+            return;
+        }
+        // Resolves cached while the stream was down may have missed moves: revalidate them all.
+        foreach (var entry in _resolves.Values)
+        {
+            entry.Invalidated = true;
+        }
+        FollowingEvents = true;
+        Log.FollowingEvents(_log, _upstream.ControlUrl);
     }
 
     private void OnEvent(JsonElement e)

@@ -34,9 +34,22 @@ public sealed class TierServices : IAsyncDisposable
         var cache = TierChunkCache.Open(storeOptions, options.CacheCapacity, counters, loggers.CreateLogger("Arca.Tier.Cache"));
         var fetcher = new ChunkFetcher(cache, upstream, counters, options.FetchConcurrency, TimeSpan.FromSeconds(options.FillTimeoutSeconds),
             time, loggers.CreateLogger("Arca.Tier.Fetch"));
-        var content = new TierContent(cache, fetcher, upstream, catalog, counters, Math.Max(2, options.FetchConcurrency * 2),
+        var content = new TierContent(cache, fetcher, upstream, catalog, counters, ReadAheadChunks(options),
             loggers.CreateLogger("Arca.Tier.Content"));
         return new TierServices(upstream, cache, fetcher, content, counters);
+    }
+
+    /// <summary>
+    /// How many chunks a sequential reader is kept ahead by (each ranged run fetches this many): generous, so a tier
+    /// fills at the rate its upstream link allows rather than the rate its slowest reader reads, but never more than a
+    /// quarter of a bounded cache (or what is fetched ahead would be evicted before it is read).
+    /// </summary>
+    private static int ReadAheadChunks(ArcaOptions options)
+    {
+        var chunks = Math.Max(2, options.FetchConcurrency * 8);
+        return options.CacheCapacity > 0
+            ? (int)Math.Clamp(options.CacheCapacity / 4 / Math.Max(1, options.ChunkAvgBytes), 2, chunks)
+            : chunks;
     }
 
     public async ValueTask DisposeAsync()
