@@ -111,6 +111,12 @@ public sealed partial class TierContent(TierChunkCache cache, ChunkFetcher fetch
         }));
     }
 
+    /// <summary>
+    /// A client asked for download URLs: it is about to read these blobs from the start, so their first ranged run
+    /// starts now, while it is still on its way to the data plane.
+    /// </summary>
+    public void Anticipate(TierBlob blob) => ReadAhead(blob, 0);
+
     /// <summary>Bytes of the blob held here now.</summary>
     public long HeldBytes(TierBlob blob)
     {

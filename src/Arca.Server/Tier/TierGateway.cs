@@ -91,7 +91,10 @@ public sealed partial class TierGateway : IAsyncDisposable
             }
             try
             {
-                await EnsureManifestAsync(m, ctx.RequestAborted);
+                if (await EnsureManifestAsync(m, ctx.RequestAborted) && segments.Length == 4)
+                {
+                    await AnticipateDownloadAsync(m, ctx.RequestAborted);
+                }
             }
             catch (UpstreamException e)
             {
@@ -137,6 +140,18 @@ public sealed partial class TierGateway : IAsyncDisposable
             return;
         }
         await PassThroughAsync(ctx, path);
+    }
+
+    /// <summary>Download URLs were asked for: start filling the layers now (a handful; big artifacts fill as read).</summary>
+    private async Task AnticipateDownloadAsync(string digest, CancellationToken ct)
+    {
+        foreach (var layer in (_catalog.GetManifest(digest)?.Layers ?? []).Take(16))
+        {
+            if (await _content.GetBlobAsync(layer.Digest, ct) is { } blob)
+            {
+                _content.Anticipate(blob);
+            }
+        }
     }
 
     /// <summary>(model name, segments after it) for /v1/models/{name}[/...] with an optional team/ namespace.</summary>
