@@ -11,6 +11,12 @@ public sealed class TierBlob(string digest, long size, ChunkDigest[] chunks, lon
     public long[] Starts { get; } = starts;
     public int[] Lengths { get; } = lengths;
 
+    /// <summary>
+    /// Where the last read-ahead scan found the first chunk not held (a hint: chunks before it were held then), so
+    /// scans resume there instead of re-checking the whole lead for every chunk served.
+    /// </summary>
+    public int ScanHint;
+
     public static TierBlob From(string digest, long size, IReadOnlyList<ChunkRef> recipe)
     {
         var chunks = new ChunkDigest[recipe.Count];

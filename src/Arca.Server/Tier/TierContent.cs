@@ -212,6 +212,7 @@ public sealed partial class TierContent(TierChunkCache cache, ChunkFetcher fetch
                 return extent;
             }
             owner._counters.Miss();
+            Volatile.Write(ref blob.ScanHint, index); // evicted or never fetched: scan from here
             owner.ReadAhead(blob, index);
             var deadline = DateTime.UtcNow + owner._fetcher.FillTimeout;
             for (var attempt = 0; ; attempt++)
@@ -254,20 +255,24 @@ public sealed partial class TierContent(TierChunkCache cache, ChunkFetcher fetch
     {
         const int NearlyDelivered = 4;
         var limit = Math.Min(blob.Chunks.Length, from + 2 * readAhead);
-        var frontier = from;
+        var frontier = Math.Max(from, Volatile.Read(ref blob.ScanHint));
+        var firstNotHeld = -1;
         var onTheirWay = 0;
-        for (; frontier < limit; frontier++)
+        for (; frontier < limit && onTheirWay <= NearlyDelivered; frontier++)
         {
             var digest = blob.Chunks[frontier];
             if (_fetcher.IsFetching(digest))
             {
                 onTheirWay++;
+                firstNotHeld = firstNotHeld < 0 ? frontier : firstNotHeld;
             }
             else if (!_cache.Contains(digest))
             {
+                firstNotHeld = firstNotHeld < 0 ? frontier : firstNotHeld;
                 break;
             }
         }
+        Volatile.Write(ref blob.ScanHint, firstNotHeld < 0 ? frontier : firstNotHeld);
         if (frontier < limit && onTheirWay <= NearlyDelivered)
         {
             _ = _fetcher.StartRun(blob, frontier, readAhead);
