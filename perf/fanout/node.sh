@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# One fan-out node: runs inside its network namespace (ip netns exec), waits at the barrier, pulls the artifact once,
+# and appends "id start end rc user_s sys_s" to RESULT. Times are wall-clock epoch seconds ($EPOCHREALTIME, no fork),
+# so they compare directly with the barrier release time the harness records.
+#
+#   node.sh ID OUTDIR FIFO RESULT TIMEOUT url URL              plain HTTP GET (nginx, Varnish)
+#   node.sh ID OUTDIR FIFO RESULT TIMEOUT arca-curl CONTROL DIGEST   arca with curl only: download JSON, then the layer URL
+#   node.sh ID OUTDIR FIFO RESULT TIMEOUT arca-pull CONTROL MODEL ARCA [TOKEN]   `arca pull`
+#
+# Not `set -e`: a failing client must still write its result line (rc != 0), not vanish.
+set -uo pipefail
+
+id=$1 out=$2 fifo=$3 result=$4 limit=$5 mode=$6
+shift 6
+mkdir -p "$out"
+
+# arca-curl: GET the presigned layer URL(s) from the edge's control plane, then fetch the (single) layer.
+arca_curl() {
+    local control=$1 digest=$2 json url
+    json=$(curl -sSf --max-time "$limit" "$control/v1/artifacts/$digest/download?ttl=3600") || return 1
+    url=$(jq -r '.layers[0].url' <<<"$json") || return 1
+    [[ -n $url && $url != null ]] || { echo "no layer url in: $json" >&2; return 1; }
+    curl -sSf --max-time "$limit" -o "$out/model.bin" "$url"
+}
+
+client() {
+    case "$mode" in
+        url) curl -sSf --max-time "$limit" -o "$out/model.bin" "$1" ;;
+        arca-curl) arca_curl "$1" "$2" ;;
+        arca-pull)
+            local token=()
+            [[ -n ${4:-} ]] && token=(--token "$4")
+            timeout "$limit" "$3" pull "$2" "$out" --url "$1" -q "${token[@]}" ;;
+        *) echo "unknown mode $mode" >&2; return 2 ;;
+    esac
+}
+
+# Tell the harness this node is about to block on the barrier, then block: open() of the FIFO returns when the
+# harness opens its write end, read returns at EOF when it closes it, for every node at the same instant.
+: > "$out.ready"
+read -r _ < "$fifo" || true
+
+start=$EPOCHREALTIME
+TIMEFORMAT='%3U %3S'
+{ time client "$@" 2>"$out.log"; } 2>"$out.cpu"
+rc=$?
+end=$EPOCHREALTIME
+echo "$id $start $end $rc $(cat "$out.cpu" 2>/dev/null || echo '0 0')" >> "$result"
