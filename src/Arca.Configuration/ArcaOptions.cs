@@ -20,6 +20,23 @@ public sealed record ArcaOptions
     public int ChunkMaxBytes { get; init; } = 4 * 1024 * 1024;
     public long PackSealBytes { get; init; } = 1L << 30;
     public int UploadSessionTtlSeconds { get; init; } = 3600;
+    public string Upstream { get; init; } = "";
+    public string UpstreamToken { get; init; } = "";
+    public string UpstreamDataUrl { get; init; } = "";
+    public int FetchConcurrency { get; init; } = 8;
+    public int ResolveTtlSeconds { get; init; } = 30;
+    public int MaxStaleSeconds { get; init; } = 3600;
+    public int FillTimeoutSeconds { get; init; } = 60;
+    public string PrewarmAliases { get; init; } = "auto";
+    public long CacheCapacity { get; init; }
+
+    /// <summary>A seeder or an edge: a read-through cache of <see cref="Upstream"/>.</summary>
+    public bool IsTier => Mode is "seeder" or "edge";
+
+    /// <summary>The alias globs a tier pre-warms (empty: none), with <c>auto</c> resolved by mode.</summary>
+    public IReadOnlyList<string> PrewarmGlobs => PrewarmAliases == "auto"
+        ? (Mode == "seeder" ? ["*"] : [])
+        : PrewarmAliases.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     public string UploadsDir => Path.Combine(DataDir, "uploads");
 
@@ -50,7 +67,36 @@ public sealed record ArcaOptions
             ChunkMaxBytes = Int(config, "storage.chunk_max_bytes"),
             PackSealBytes = config.GetInteger("storage.pack_seal_bytes"),
             UploadSessionTtlSeconds = Int(config, "uploads.session_ttl_seconds"),
+            Upstream = config.GetString("upstream").TrimEnd('/'),
+            UpstreamToken = config.GetString("tier.upstream_token"),
+            UpstreamDataUrl = config.GetString("tier.upstream_data_url").TrimEnd('/'),
+            FetchConcurrency = Int(config, "tier.fetch_concurrency"),
+            ResolveTtlSeconds = Int(config, "tier.resolve_ttl_seconds"),
+            MaxStaleSeconds = Int(config, "tier.max_stale_seconds"),
+            FillTimeoutSeconds = Int(config, "tier.fill_timeout_seconds"),
+            PrewarmAliases = config.GetString("tier.prewarm_aliases"),
+            CacheCapacity = config.GetInteger("cache.capacity"),
         };
+    }
+
+    /// <summary>Checks what single keys cannot: a tier needs an http(s) upstream, an origin must not have one.</summary>
+    public void Validate()
+    {
+        if (IsTier)
+        {
+            if (!Uri.TryCreate(Upstream, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
+            {
+                throw new ConfigException($"upstream: mode {Mode} needs the upstream's control-plane URL (http://host:8700), got '{Upstream}'");
+            }
+            if (UpstreamDataUrl.Length > 0 && !Uri.TryCreate(UpstreamDataUrl, UriKind.Absolute, out _))
+            {
+                throw new ConfigException($"tier.upstream_data_url: '{UpstreamDataUrl}' is not an absolute URL");
+            }
+        }
+        else if (Upstream.Length > 0)
+        {
+            throw new ConfigException("upstream: an origin has no upstream; use mode = \"seeder\" or \"edge\"");
+        }
     }
 
     private static int Int(EffectiveConfig config, string key) => (int)Math.Min(int.MaxValue, config.GetInteger(key));

@@ -5,4 +5,14 @@ public interface IContentSource
 {
     /// <summary>The layout of <paramref name="hexDigest"/> (64 lowercase hex digits), or null when the store does not hold it (404).</summary>
     ContentLayout? Lookup(ContentKind kind, string hexDigest);
+
+    /// <summary>Whether <see cref="LookupMissAsync"/> can find what <see cref="Lookup"/> did not (a tier asks its upstream).</summary>
+    bool ResolvesMisses => false;
+
+    /// <summary>
+    /// Called off the poller thread when <see cref="Lookup"/> returned null, or for a <c>?repair=1</c> request (a
+    /// downstream tier found this chunk corrupt and asks for it to be checked and fetched anew). Null: 404.
+    /// </summary>
+    ValueTask<ContentLayout?> LookupMissAsync(ContentKind kind, string hexDigest, bool repair, CancellationToken ct) =>
+        ValueTask.FromResult<ContentLayout?>(null);
 }

@@ -13,5 +13,7 @@ internal static class LogEvents
     public const int UnexpectedError = 2013;
     public const int SendfileFailed = 2020;
     public const int InconsistentLayout = 2021;
+    public const int FillFailed = 2022;
+    public const int MissLookupFailed = 2023;
     public const int PollerFailed = 2030;
 }

@@ -2,16 +2,19 @@ using Arca.Configuration;
 using Arca.DataPlane;
 using Arca.Metadata;
 using Arca.Server.Blobs;
+using Arca.Server.Tier;
 using Arca.Server.Uploads;
 using Arca.Storage.Blobs;
 using Arca.Storage.Chunking;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Arca.Server;
 
 /// <summary>The stores and settings every endpoint uses; one per running server.</summary>
 public sealed class ArcaServices : IAsyncDisposable
 {
-    public ArcaServices(ArcaOptions options, TimeProvider time)
+    public ArcaServices(ArcaOptions options, TimeProvider time, ILoggerFactory? loggers = null)
     {
         Options = options;
         Time = time;
@@ -23,13 +26,22 @@ public sealed class ArcaServices : IAsyncDisposable
         Events = new EventLog(Database);
         Audit = new AuditLog(Database);
         Tokens = new TokenStore(Database);
-        Chunks = ChunkStore.Open(new ChunkStoreOptions
+        var storeOptions = new ChunkStoreOptions
         {
             DataDir = options.DataDir,
             Chunker = new ChunkerOptions(options.ChunkMinBytes, options.ChunkAvgBytes, options.ChunkMaxBytes),
             PackSealBytes = options.PackSealBytes,
-        });
+        };
         BlobCatalog = new BlobCatalog(Database);
+        if (options.IsTier)
+        {
+            Tier = TierServices.Open(options, storeOptions, BlobCatalog, time, loggers ?? NullLoggerFactory.Instance);
+            Chunks = Tier.Cache.Store;
+        }
+        else
+        {
+            Chunks = ChunkStore.Open(storeOptions);
+        }
         Blobs = new BlobService(Chunks, BlobCatalog);
         Versions.ArtifactExists = BlobCatalog.IsManifest;
         Uploads = new UploadSessionStore(Chunks, options.UploadsDir, time, TimeSpan.FromSeconds(options.UploadSessionTtlSeconds));
@@ -54,10 +66,20 @@ public sealed class ArcaServices : IAsyncDisposable
     public UrlSigner Signer { get; }
     public DataPlaneLinks Links { get; }
 
+    /// <summary>The read-through machinery of a seeder or edge; null on an origin.</summary>
+    public TierServices? Tier { get; }
+
     public async ValueTask DisposeAsync()
     {
         Uploads.Dispose();
-        await Chunks.DisposeAsync();
+        if (Tier is not null)
+        {
+            await Tier.DisposeAsync(); // closes the chunk store too
+        }
+        else
+        {
+            await Chunks.DisposeAsync();
+        }
         await Database.DisposeAsync();
     }
 }

@@ -6,6 +6,7 @@ using Arca.Server.Blobs;
 using Arca.Server.Api;
 using Arca.Server.Endpoints;
 using Arca.Server.Http;
+using Arca.Server.Tier;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -51,7 +52,6 @@ public sealed partial class ControlPlane : IAsyncDisposable
         // Metadata (token hashes, audit) and the URL-signing key live here: owner and group only.
         Directory.CreateDirectory(options.DataDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
             | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
-        var services = new ArcaServices(options, time ?? TimeProvider.System);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(ParseLevel(options.LogLevel));
@@ -78,8 +78,17 @@ public sealed partial class ControlPlane : IAsyncDisposable
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJson.Default));
 
         var app = builder.Build();
-        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Arca.Server");
+        var loggers = app.Services.GetRequiredService<ILoggerFactory>();
+        var log = loggers.CreateLogger("Arca.Server");
+        var services = new ArcaServices(options, time ?? TimeProvider.System, loggers);
         var access = new Access(services.Tokens, options.AnonymousRead);
+        if (services.Tier is { } tier)
+        {
+            tier.Gateway = new TierGateway(options, tier.Upstream, tier.Content, services.BlobCatalog, tier.Counters, services.Time,
+                loggers.CreateLogger("Arca.Tier"));
+            access = tier.Gateway.Access;
+        }
+        DataPlaneListener? dataPlane = null;
 
         app.Use(async (ctx, next) =>
         {
@@ -103,6 +112,10 @@ public sealed partial class ControlPlane : IAsyncDisposable
                 await Exchange.Problem(ctx, ProblemCode.Internal, "the server failed; see its log");
             }
         });
+        if (services.Tier is { } gatewayTier)
+        {
+            app.Use((ctx, next) => gatewayTier.Gateway.InvokeAsync(ctx, next));
+        }
         app.UseMiddleware<ModelPathRewriter>();
         app.UseRouting();
 
@@ -115,20 +128,22 @@ public sealed partial class ControlPlane : IAsyncDisposable
         new HealthEndpoints(services).Map(app);
         new BlobEndpoints(services, access).Map(app);
         new ArtifactEndpoints(services, access).Map(app);
+        new TierEndpoints(services, access, () => dataPlane?.Counters.BytesSent ?? 0).Map(app);
 
+        // A tier authenticates with its upstream's tokens: it has none of its own to bootstrap.
         var tokenFile = options.EffectiveBootstrapTokenFile;
-        if (await services.Tokens.EnsureBootstrapAsync(tokenFile))
+        if (!options.IsTier && await services.Tokens.EnsureBootstrapAsync(tokenFile))
         {
             Log.BootstrapToken(log, tokenFile);
         }
 
-        var dataPlane = new DataPlaneListener(
+        dataPlane = new DataPlaneListener(
             new DataPlaneOptions { Listen = ParseEndpoint(options.DataListen, "server.data_listen") },
-            new StoreContentSource(services.Chunks, services.BlobCatalog),
+            services.Tier is { } t ? t.Content : new StoreContentSource(services.Chunks, services.BlobCatalog),
             services.Signer,
-            new TokenBearerAuthorizer(services.Tokens),
+            services.Tier is { } t2 ? new TierBearerAuthorizer(t2.Gateway) : new TokenBearerAuthorizer(services.Tokens),
             services.Time,
-            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<DataPlaneListener>());
+            loggers.CreateLogger<DataPlaneListener>());
         dataPlane.Start();
         services.Links.DataPort = dataPlane.LocalEndPoint.Port;
 

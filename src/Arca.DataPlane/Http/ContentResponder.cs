@@ -11,7 +11,12 @@ internal sealed class ContentResponder(IContentSource content, UrlSigner signer,
     private const string ChunkPrefix = "/chunks/sha256/";
     private const int HexLength = 64;
 
-    public Response Decide(RequestHead head)
+    public IContentSource Content => content;
+
+    public Response Decide(RequestHead head) => Decide(head, missResolved: false, null);
+
+    /// <param name="missResolved">True when <paramref name="resolved"/> is what <see cref="IContentSource.LookupMissAsync"/> found.</param>
+    public Response Decide(RequestHead head, bool missResolved, ContentLayout? resolved)
     {
         var route = Route(head.Path, out var kind, out var hex);
         if (route is not null)
@@ -29,12 +34,15 @@ internal sealed class ContentResponder(IContentSource content, UrlSigner signer,
             return denied.Value;
         }
 
-        var layout = content.Lookup(kind, hex);
+        var repair = kind == ContentKind.Chunk && HasQueryFlag(head.Query, "repair=1");
+        var layout = missResolved ? resolved : repair && content.ResolvesMisses ? null : content.Lookup(kind, hex);
         if (layout is null)
         {
-            return Response.Error(404, "not found");
+            return !missResolved && content.ResolvesMisses
+                ? new Response { Status = 0, Kind = kind, Hex = hex, Repair = repair }
+                : Response.Error(404, "not found");
         }
-        if (!IsConsistent(layout))
+        if (layout.Fill is null && !IsConsistent(layout))
         {
             return Response.Error(500, "stored content layout is inconsistent");
         }
@@ -179,6 +187,22 @@ internal sealed class ContentResponder(IContentSource content, UrlSigner signer,
             return null;
         }
         return Response.Error(403, "access denied");
+    }
+
+    private static bool HasQueryFlag(string? query, string flag)
+    {
+        if (query is null)
+        {
+            return false;
+        }
+        foreach (var part in query.AsSpan().Split('&'))
+        {
+            if (query.AsSpan()[part].SequenceEqual(flag))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static bool IsConsistent(ContentLayout layout)

@@ -30,6 +30,18 @@ internal struct Response
     /// <summary>Close the connection after this response (malformed requests).</summary>
     public bool Close;
 
+    /// <summary>
+    /// Status 0: not answered yet. The content is not held here; the connection asks the source's
+    /// <see cref="IContentSource.LookupMissAsync"/> for (<see cref="Kind"/>, <see cref="Hex"/>) and decides again.
+    /// </summary>
+    public bool Deferred => Status == 0;
+
+    public ContentKind Kind;
+
+    public string? Hex;
+
+    public bool Repair;
+
     public static Response Error(int status, string text, bool close = false, ResponseExtraHeader extra = ResponseExtraHeader.None) => new()
     {
         Status = status,

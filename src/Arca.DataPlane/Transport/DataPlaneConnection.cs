@@ -152,6 +152,10 @@ internal sealed partial class DataPlaneConnection
                     Log.DecideFailed(_context.Logger, _head.Path, e);
                     response = Response.Error(500, "internal error", close: true);
                 }
+                if (response.Deferred)
+                {
+                    response = await ResolveMissAsync(response);
+                }
                 var keepAlive = _head.KeepAlive && !response.Close;
                 if (!await SendResponseAsync(response, keepAlive))
                 {
@@ -193,6 +197,31 @@ internal sealed partial class DataPlaneConnection
         }
     }
 
+    /// <summary>Content this node does not hold: the source (a tier) looks upstream, off the poller thread.</summary>
+    private async ValueTask<Response> ResolveMissAsync(Response deferred)
+    {
+        ContentLayout? layout;
+        try
+        {
+            await Task.Yield(); // leave the poller thread: the lookup may wait on the network
+            layout = await _context.Responder.Content.LookupMissAsync(deferred.Kind, deferred.Hex!, deferred.Repair, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            Log.MissLookupFailed(_context.Logger, _head.Path, e.Message);
+            return Response.Error(502, "not held here and the upstream cannot be reached: " + e.Message);
+        }
+        try
+        {
+            return _context.Responder.Decide(_head, missResolved: true, layout);
+        }
+        catch (Exception e)
+        {
+            Log.DecideFailed(_context.Logger, _head.Path, e);
+            return Response.Error(500, "internal error", close: true);
+        }
+    }
+
     private async ValueTask<bool> SendResponseAsync(Response response, bool keepAlive)
     {
         var headRequest = _head.Method == HttpMethodKind.Head;
@@ -205,6 +234,10 @@ internal sealed partial class DataPlaneConnection
             return true;
         }
 
+        if (response.Layout.Fill is { } fill)
+        {
+            return await SendFillAsync(fill, response.Layout.Length, response.First, response.ContentLength);
+        }
         _io.ResetTransfer();
         AddSegments(response.Layout, response.First, response.ContentLength);
         var ok = await _io.SendFileAsync();
@@ -218,6 +251,83 @@ internal sealed partial class DataPlaneConnection
             Log.SendfileFailed(_context.Logger, Id, _io.LastError, _io.BytesSent, response.ContentLength);
         }
         return ok;
+    }
+
+    /// <summary>
+    /// Cut-through: sends [first, first+count) chunk by chunk, each as soon as the source holds it, pinned while it is
+    /// sent. If a chunk cannot be had in time the response ends short and the connection closes (the client sees a
+    /// truncated body, never wrong bytes).
+    /// </summary>
+    private async ValueTask<bool> SendFillAsync(IContentFill fill, long length, long first, long count)
+    {
+        var starts = fill.ChunkStarts;
+        var index = UpperBound(starts, first) - 1;
+        long total = 0;
+        try
+        {
+            while (count > 0)
+            {
+                var chunkEnd = index + 1 < starts.Count ? starts[index + 1] : length;
+                ContentExtent extent;
+                // Waiting for a chunk from upstream is not an idle client: the source bounds the wait itself.
+                SetDeadline(ConnectionPhase.Sending, long.MaxValue / 4);
+                try
+                {
+                    extent = await fill.AcquireAsync(index, CancellationToken.None);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    Log.FillFailed(_context.Logger, Id, _head.Path, total, e.Message);
+                    return false;
+                }
+                try
+                {
+                    Touch();
+                    var skip = first - starts[index];
+                    var take = Math.Min(chunkEnd - first, count);
+                    _io.ResetTransfer();
+                    _io.Add(extent.File, extent.Offset + skip, take);
+                    var ok = await _io.SendFileAsync();
+                    _context.Counters.AddBytesSent(_io.BytesSent);
+                    total += _io.BytesSent;
+                    if (!ok)
+                    {
+                        return false;
+                    }
+                    first += take;
+                    count -= take;
+                }
+                finally
+                {
+                    fill.Release(index);
+                }
+                index++;
+            }
+            return true;
+        }
+        finally
+        {
+            Touch();
+        }
+    }
+
+    /// <summary>The index of the first start greater than <paramref name="position"/>.</summary>
+    private static int UpperBound(IReadOnlyList<long> starts, long position)
+    {
+        int lo = 0, hi = starts.Count;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (starts[mid] <= position)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+        return lo;
     }
 
     /// <summary>Maps [first, first+count) of the content onto its extents; the transfer joins adjacent runs of one file.</summary>
@@ -331,6 +441,13 @@ internal sealed partial class DataPlaneConnection
         [LoggerMessage(EventId = LogEvents.SendfileFailed, Level = LogLevel.Debug,
             Message = "connection {Id}: sendfile stopped with errno {Errno} after {Sent} of {Length} bytes")]
         public static partial void SendfileFailed(ILogger logger, long id, int errno, long sent, long length);
+
+        [LoggerMessage(EventId = LogEvents.FillFailed, Level = LogLevel.Warning,
+            Message = "connection {Id}: {Path} ended after {Sent} bytes: a chunk could not be had from upstream ({Reason})")]
+        public static partial void FillFailed(ILogger logger, long id, string path, long sent, string reason);
+
+        [LoggerMessage(EventId = LogEvents.MissLookupFailed, Level = LogLevel.Warning, Message = "{Path}: upstream lookup failed: {Reason}")]
+        public static partial void MissLookupFailed(ILogger logger, string path, string reason);
 
         [LoggerMessage(EventId = LogEvents.DecideFailed, Level = LogLevel.Error, Message = "answering {Path} failed")]
         public static partial void DecideFailed(ILogger logger, string path, Exception e);

@@ -26,4 +26,34 @@ public sealed record TokenCreated(string Id, string Name, IReadOnlyList<string> 
 
 public sealed record Lineage(string Model, long Version, string ArtifactDigest, Run? Run);
 
-public sealed record HealthStatus(string Status, string Mode);
+public sealed record HealthStatus(string Status, string Mode)
+{
+    /// <summary>This server's data-plane base URL as seen by the caller (a downstream tier fetches chunks there).</summary>
+    public string? DataUrl { get; init; }
+}
+
+/// <summary><c>GET /v1/whoami</c>: the caller's token as the server sees it (a tier authorizes its clients with it).</summary>
+public sealed record WhoAmI(string TokenId, string Name, IReadOnlyList<string> Roles, string Models);
+
+/// <summary><c>POST /v1/prewarm</c> body: a version by number, or an alias to resolve.</summary>
+public sealed record PrewarmRequest
+{
+    public required string Model { get; init; }
+    public long? Version { get; init; }
+    public string? Alias { get; init; }
+}
+
+/// <summary>What a tier holds of one version's artifact.</summary>
+public sealed record TierVersion(string Model, long Version, string Digest, long Bytes, long HeldBytes, bool Warm);
+
+/// <summary>A blob being filled from upstream.</summary>
+public sealed record TierFill(string Digest, long Bytes, long HeldBytes);
+
+/// <summary>Per-tier counters (also on <c>/metrics</c>).</summary>
+public sealed record TierCountersView(long BytesServed, long BytesFetchedUpstream, long UpstreamFetches, long CoalescedWaits,
+    long VerificationFailures, long Evictions, long EvictedBytes, long CacheHits, long CacheMisses, double HitRatio,
+    long UpstreamErrors, long StaleResolves);
+
+/// <summary><c>GET /v1/tier/status</c>.</summary>
+public sealed record TierStatus(string Mode, string? Upstream, long CapacityBytes, long UsedBytes, TierCountersView Counters,
+    IReadOnlyList<TierVersion> Versions, IReadOnlyList<TierFill> Fills);

@@ -41,6 +41,10 @@ namespace Arca.Server.Api;
 [JsonSerializable(typeof(BlobInfo))]
 [JsonSerializable(typeof(BlobRecipe))]
 [JsonSerializable(typeof(ArtifactDownload))]
+[JsonSerializable(typeof(WhoAmI))]
+[JsonSerializable(typeof(PrewarmRequest))]
+[JsonSerializable(typeof(TierStatus))]
+[JsonSerializable(typeof(TierVersion))]
 public sealed partial class ServerJson : JsonSerializerContext
 {
     /// <summary>

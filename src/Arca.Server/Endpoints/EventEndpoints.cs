@@ -39,6 +39,8 @@ internal sealed class EventEndpoints(ArcaServices s, Access access)
             await Stream(ctx, caller, after);
             return;
         }
+        // Where the log ends now: a follower (a seeder or edge) starts from here rather than replaying history.
+        ctx.Response.Headers["X-Arca-Last-Seq"] = s.Events.LastSeq().ToString(CultureInfo.InvariantCulture);
         var events = await s.Events.ReadOrWaitAsync(after, (int)limit, TimeSpan.FromSeconds(wait), ctx.RequestAborted);
         var next = events.Count > 0 ? events[^1].Seq : after;
         await Exchange.Json(ctx, new EventList(Visible(events, caller), next), ServerJson.Web.EventList);

@@ -12,7 +12,8 @@ internal sealed class HealthEndpoints(ArcaServices s)
 {
     public void Map(IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", ctx => Exchange.Json(ctx, new HealthStatus("ok", s.Options.Mode), ServerJson.Web.HealthStatus));
+        app.MapGet("/healthz", ctx => Exchange.Json(ctx, new HealthStatus("ok", s.Options.Mode) { DataUrl = s.Links.BaseUrl(ctx) },
+            ServerJson.Web.HealthStatus));
         app.MapGet("/readyz", Ready);
     }
 

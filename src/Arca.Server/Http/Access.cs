@@ -7,8 +7,14 @@ namespace Arca.Server.Http;
 /// Bearer-token authorization, checked at the top of every endpoint: 401 without a token or with a bad one,
 /// 403 for a valid token lacking the role or the model scope.
 /// </summary>
-public sealed class Access(TokenStore tokens, bool anonymousRead)
+public sealed class Access(Func<string, ValueTask<Principal?>> authenticate, bool anonymousRead)
 {
+    /// <summary>An origin: tokens are checked against its own token store.</summary>
+    public Access(TokenStore tokens, bool anonymousRead)
+        : this(token => ValueTask.FromResult(tokens.Authenticate(token)), anonymousRead)
+    {
+    }
+
     /// <summary>The caller if allowed <paramref name="needed"/> on <paramref name="model"/>; otherwise writes the problem and returns null.</summary>
     public async ValueTask<Principal?> RequireAsync(HttpContext ctx, Roles needed, string? model)
     {
@@ -25,7 +31,7 @@ public sealed class Access(TokenStore tokens, bool anonymousRead)
         }
         var value = header[0] ?? "";
         principal = value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
-            ? tokens.Authenticate(value[7..].Trim())
+            ? await authenticate(value[7..].Trim())
             : null;
         if (principal is null)
         {

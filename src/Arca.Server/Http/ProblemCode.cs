@@ -36,6 +36,7 @@ public static class ProblemCode
     public const string UploadNotFound = "UPLOAD_NOT_FOUND";
     public const string UploadOffsetMismatch = "UPLOAD_OFFSET_MISMATCH";
     public const string ContentRangeInvalid = "CONTENT_RANGE_INVALID";
+    public const string UpstreamUnavailable = "UPSTREAM_UNAVAILABLE";
     public const string Internal = "INTERNAL";
 
     public static int Status(string code) => code switch
@@ -51,6 +52,7 @@ public static class ProblemCode
         BodyTooLarge => 413,
         UnknownRun or ArtifactNotStored => 422,
         NotReady => 503,
+        UpstreamUnavailable => 502,
         Internal => 500,
         _ => 400,
     };
@@ -90,6 +92,7 @@ public static class ProblemCode
         UploadNotFound => "Upload session not found (finished, cancelled, expired, or the server restarted)",
         UploadOffsetMismatch => "The chunk does not start where the upload stands",
         ContentRangeInvalid => "Invalid Content-Range",
+        UpstreamUnavailable => "This tier cannot reach its upstream and holds no usable copy",
         _ => "Internal error",
     };
 

@@ -46,7 +46,9 @@ public sealed class ChunkStore : IAsyncDisposable
     /// Discards the index and rebuilds it from the packs' segment headers alone. With <paramref name="verify"/>, every
     /// chunk is read back and re-hashed, and one whose bytes do not match its digest is left out (and counted).
     /// </summary>
-    public static ChunkStore Rebuild(ChunkStoreOptions options, bool verify, out long corrupt)
+    /// <param name="observe">Sees every chunk indexed (a cache builds its per-pack bookkeeping from it).</param>
+    public static ChunkStore Rebuild(ChunkStoreOptions options, bool verify, out long corrupt,
+        Action<ChunkDigest, ChunkLocation>? observe = null)
     {
         options.Chunker.Validate();
         var lockFile = TakeLock(options);
@@ -54,7 +56,7 @@ public sealed class ChunkStore : IAsyncDisposable
         if (!verify)
         {
             corrupt = 0;
-            return Attach(options, index, lockFile);
+            return Attach(options, index, lockFile, observe: observe);
         }
         long bad = 0;
         var buffer = new byte[options.Chunker.MaxSize];
@@ -68,7 +70,7 @@ public sealed class ChunkStore : IAsyncDisposable
             }
             bad++;
             return false;
-        });
+        }, observe);
         corrupt = bad;
         return store;
     }
@@ -89,7 +91,7 @@ public sealed class ChunkStore : IAsyncDisposable
     }
 
     private static ChunkStore Attach(ChunkStoreOptions options, IChunkIndex index, FileStream lockFile,
-        Func<SafeFileHandle, ChunkDigest, ChunkLocation, bool>? verify = null)
+        Func<SafeFileHandle, ChunkDigest, ChunkLocation, bool>? verify = null, Action<ChunkDigest, ChunkLocation>? observe = null)
     {
         long reindexed = 0;
         var shards = ShardStore.Open(options.ShardDir, options.PackSealBytes, verify, (digest, location) =>
@@ -100,6 +102,7 @@ public sealed class ChunkStore : IAsyncDisposable
             {
                 index.Put(digest, location);
                 reindexed++;
+                observe?.Invoke(digest, location);
             }
         });
         var store = new ChunkStore(options, index, shards, reindexed, lockFile);
@@ -116,6 +119,20 @@ public sealed class ChunkStore : IAsyncDisposable
     public bool Contains(in ChunkDigest digest) => Index.TryGet(digest, out _);
 
     public bool TryLocate(in ChunkDigest digest, out ChunkLocation location) => Index.TryGet(digest, out location);
+
+    /// <summary>
+    /// Stores one chunk whose digest the caller has verified (a tier filling from upstream) as its own segment and
+    /// indexes it. Durable only if <see cref="ShardStore.SyncWrites"/> is on.
+    /// </summary>
+    public ChunkLocation Put(in ChunkDigest digest, ReadOnlySpan<byte> bytes)
+    {
+        using var writer = Shards.Lease();
+        var location = writer.Append(digest, bytes);
+        writer.Flush();
+        Index.Put(digest, location);
+        NoteIndexed(1);
+        return location;
+    }
 
     /// <summary>The pack handle for sendfile or positional reads.</summary>
     public SafeFileHandle? PackHandle(int pack) => Shards.Handle(pack);

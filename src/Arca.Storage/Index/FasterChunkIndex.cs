@@ -100,6 +100,23 @@ public sealed class FasterChunkIndex : IChunkIndex
         }
     }
 
+    public void Delete(in ChunkDigest digest)
+    {
+        var session = Rent();
+        try
+        {
+            var key = digest;
+            if (session.Delete(ref key).IsPending)
+            {
+                session.CompletePending(wait: true);
+            }
+        }
+        finally
+        {
+            _sessions.Add(session);
+        }
+    }
+
     public async Task CheckpointAsync()
     {
         await _checkpointGate.WaitAsync().ConfigureAwait(false);

@@ -7,7 +7,9 @@ public interface IChunkIndex : IAsyncDisposable
 
     void Put(in ChunkDigest digest, in ChunkLocation location);
 
+    /// <summary>Forgets a chunk (a cache evicting it).</summary>
+    void Delete(in ChunkDigest digest);
+
     /// <summary>Makes every Put so far durable.</summary>
     Task CheckpointAsync();
-
 }

@@ -47,7 +47,10 @@ public sealed class PackWriter : IDisposable
     public void Flush()
     {
         CloseSegment();
-        LibC.DataSync(_pack.Handle, _pack.Path);
+        if (_store.SyncWrites)
+        {
+            LibC.DataSync(_pack.Handle, _pack.Path);
+        }
     }
 
     private void CloseSegment()
@@ -56,7 +59,10 @@ public sealed class PackWriter : IDisposable
         {
             return;
         }
-        LibC.DataSync(_pack.Handle, _pack.Path); // data first: a header must never describe bytes that are not there
+        if (_store.SyncWrites)
+        {
+            LibC.DataSync(_pack.Handle, _pack.Path); // data first: a header must never describe bytes that are not there
+        }
         PackFormat.WriteSegmentHeader(_header, _entries, _position - _segmentStart - PackFormat.SegmentHeaderSize);
         RandomAccess.Write(_pack.Handle, _header, _segmentStart);
         _pack.End = _position;

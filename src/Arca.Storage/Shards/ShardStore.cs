@@ -25,6 +25,53 @@ public sealed class ShardStore : IDisposable
 
     public string Directory => _directory;
 
+    /// <summary>
+    /// Whether appends are fdatasynced (data before its segment header). A cache turns this off and instead re-verifies
+    /// every chunk after an unclean stop (see <c>ChunkStore.Rebuild</c>): its bytes can always be fetched again.
+    /// </summary>
+    public bool SyncWrites { get; set; } = true;
+
+    /// <summary>The packs now: id, end of valid data, and whether a writer holds it.</summary>
+    public List<(int Id, long End, bool Leased)> Snapshot()
+    {
+        lock (_lock)
+        {
+            return [.. _packs.Values.Select(p => (p.Id, p.End, p.Leased))];
+        }
+    }
+
+    /// <summary>
+    /// Removes an idle pack: closes it and deletes its file. The caller must have made sure nothing reads it any more
+    /// (a cache forgets its chunks first and evicts only packs no transfer has pinned). False if it is leased or gone.
+    /// </summary>
+    public bool Retire(int packId)
+    {
+        Pack? pack;
+        lock (_lock)
+        {
+            if (!_packs.TryGetValue(packId, out pack) || pack.Leased)
+            {
+                return false;
+            }
+            _packs.Remove(packId);
+        }
+        pack.Dispose();
+        File.Delete(pack.Path);
+        return true;
+    }
+
+    /// <summary>Makes every pack's bytes durable (a cache, before it records a clean stop).</summary>
+    public void SyncAll()
+    {
+        lock (_lock)
+        {
+            foreach (var p in _packs.Values)
+            {
+                LibC.DataSync(p.Handle, p.Path);
+            }
+        }
+    }
+
     /// <summary>Opens (and recovers) the packs; <paramref name="onEntry"/> sees every chunk of every valid segment.</summary>
     /// <param name="verify">When set, decides per chunk (re-hashing its bytes) whether it is reported.</param>
     public static ShardStore Open(string directory, long sealBytes, Func<SafeFileHandle, ChunkDigest, ChunkLocation, bool>? verify,

@@ -28,10 +28,13 @@ internal sealed class ClientOptions
         command.Options.Add(_json);
     }
 
-    public RegistryClient Connect(ParseResult result)
+    public RegistryClient Connect(ParseResult result) => Connect(result, null);
+
+    /// <summary>A client of <paramref name="urlOverride"/> (e.g. a seeder or edge) with the same token, or of the configured URL.</summary>
+    public RegistryClient Connect(ParseResult result, string? urlOverride)
     {
         var file = ReadClientFile();
-        var url = result.GetValue(_url) ?? Env("ARCA_URL") ?? file.GetValueOrDefault("url") ?? DefaultUrl;
+        var url = urlOverride ?? result.GetValue(_url) ?? Env("ARCA_URL") ?? file.GetValueOrDefault("url") ?? DefaultUrl;
         var token = result.GetValue(_token) ?? Env("ARCA_TOKEN") ?? file.GetValueOrDefault("token")
             ?? ReadTokenFile(file.GetValueOrDefault("token_file")) ?? ReadTokenFile(LocalAdminTokenFile());
         return new RegistryClient(url, token);

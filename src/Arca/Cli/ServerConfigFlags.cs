@@ -10,7 +10,7 @@ namespace Arca.Cli;
 internal sealed class ServerConfigFlags
 {
     private static readonly string[] FlagKeys =
-        ["mode", "data_dir", "server.control_listen", "server.data_listen", "auth.anonymous_read", "log.level"];
+        ["mode", "upstream", "data_dir", "server.control_listen", "server.data_listen", "auth.anonymous_read", "log.level"];
 
     private readonly Option<string?> _config = new("--config", "-c")
     {

@@ -21,10 +21,7 @@ internal static class ServeCommand
             try
             {
                 options = ArcaOptions.From(flags.Load(result));
-                if (options.Mode != "origin")
-                {
-                    throw new ConfigException($"mode: '{options.Mode}' is not available in this build yet; run mode = \"origin\"");
-                }
+                options.Validate();
                 ControlPlane.ParseEndpoint(options.ControlListen, "server.control_listen");
             }
             catch (ConfigException e)

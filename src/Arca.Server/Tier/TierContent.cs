@@ -1,0 +1,252 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Arca.DataPlane;
+using Arca.Metadata;
+using Arca.Storage;
+using Arca.Storage.Blobs;
+using Microsoft.Extensions.Logging;
+
+namespace Arca.Server.Tier;
+
+/// <summary>
+/// What a tier's data plane serves: any blob or chunk of the upstream, read through at chunk granularity. A cold blob
+/// costs one recipe fetch; its bytes then stream to the client chunk by chunk as each one is verified and stored
+/// (cut-through), with a read-ahead window fetching the next chunks meanwhile. Clients at other offsets and range
+/// requests simply wait for the chunks they need; every chunk is fetched once however many wait for it.
+/// </summary>
+public sealed partial class TierContent(TierChunkCache cache, ChunkFetcher fetcher, Upstream upstream, BlobCatalog catalog,
+    TierCounters counters, int readAhead, ILogger log) : IContentSource
+{
+    private readonly TierChunkCache _cache = cache;
+    private readonly ChunkFetcher _fetcher = fetcher;
+    private readonly TierCounters _counters = counters;
+
+    private const int MaxCachedBlobs = 4096;
+    private readonly ConcurrentDictionary<string, TierBlob> _blobs = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task<TierBlob?>> _recipeFetches = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task> _fills = new(StringComparer.Ordinal);
+
+    public TierChunkCache Cache => _cache;
+
+    public bool ResolvesMisses => true;
+
+    /// <summary>Blobs being filled in the background now (pre-warming).</summary>
+    public IEnumerable<TierBlob> Filling => _fills.Keys.Select(d => _blobs.TryGetValue(d, out var b) ? b : null).OfType<TierBlob>();
+
+    public ContentLayout? Lookup(ContentKind kind, string hexDigest)
+    {
+        var digest = "sha256:" + hexDigest;
+        if (kind == ContentKind.Chunk)
+        {
+            var chunk = ChunkDigest.Parse(digest);
+            return _cache.Store.TryLocate(chunk, out var location) ? ChunkLayout(chunk, location.Length) : null;
+        }
+        return KnownBlob(digest) is { } blob ? BlobLayout(blob) : null;
+    }
+
+    public async ValueTask<ContentLayout?> LookupMissAsync(ContentKind kind, string hexDigest, bool repair, CancellationToken ct)
+    {
+        var digest = "sha256:" + hexDigest;
+        if (kind == ContentKind.Chunk)
+        {
+            var chunk = ChunkDigest.Parse(digest);
+            var bad = repair && _cache.Contains(chunk) && !_cache.Verify(chunk);
+            try
+            {
+                await _fetcher.EnsureAsync(chunk, repair: bad).ConfigureAwait(false);
+            }
+            catch (KeyNotFoundException)
+            {
+                return null;
+            }
+            return _cache.Store.TryLocate(chunk, out var location) ? ChunkLayout(chunk, location.Length) : null;
+        }
+        return await GetBlobAsync(digest, ct).ConfigureAwait(false) is { } blob ? BlobLayout(blob) : null;
+    }
+
+    /// <summary>The blob's recipe, from memory, the local catalog, or the upstream (then recorded locally). Null: upstream has no such blob.</summary>
+    public async Task<TierBlob?> GetBlobAsync(string digest, CancellationToken ct)
+    {
+        if (KnownBlob(digest) is { } known)
+        {
+            return known;
+        }
+        var fetch = _recipeFetches.GetOrAdd(digest, d => Task.Run(() => FetchRecipeAsync(d)));
+        try
+        {
+            return await fetch.WaitAsync(ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (fetch.IsCompleted)
+            {
+                ((ICollection<KeyValuePair<string, Task<TierBlob?>>>)_recipeFetches).Remove(new(digest, fetch));
+            }
+        }
+    }
+
+    /// <summary>Fetches every missing chunk of a blob in the background (pre-warming); one fill per blob at a time.</summary>
+    public Task FillAsync(TierBlob blob)
+    {
+        Remember(blob);
+        return _fills.GetOrAdd(blob.Digest, key => Task.Run(async () =>
+        {
+            try
+            {
+                await Parallel.ForEachAsync(blob.Chunks, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, readAhead) },
+                    async (chunk, _) => await _fetcher.EnsureAsync(chunk, countWait: false).ConfigureAwait(false)).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is TimeoutException or KeyNotFoundException or OperationCanceledException)
+            {
+                Log.FillFailed(log, blob.Digest, e.Message);
+            }
+            finally
+            {
+                _fills.TryRemove(key, out var _);
+            }
+        }));
+    }
+
+    /// <summary>Bytes of the blob held here now.</summary>
+    public long HeldBytes(TierBlob blob)
+    {
+        long held = 0;
+        for (var i = 0; i < blob.Chunks.Length; i++)
+        {
+            if (_cache.Contains(blob.Chunks[i]))
+            {
+                held += blob.Lengths[i];
+            }
+        }
+        return held;
+    }
+
+    private TierBlob? KnownBlob(string digest)
+    {
+        if (_blobs.TryGetValue(digest, out var blob))
+        {
+            return blob;
+        }
+        if (catalog.Get(digest) is { } record)
+        {
+            return Remember(TierBlob.From(record.Digest, record.Size, Recipe.Decode(record.Recipe)));
+        }
+        return null;
+    }
+
+    private TierBlob Remember(TierBlob blob)
+    {
+        if (_blobs.Count >= MaxCachedBlobs)
+        {
+            _blobs.Clear();
+        }
+        _blobs[blob.Digest] = blob;
+        return blob;
+    }
+
+    private async Task<TierBlob?> FetchRecipeAsync(string digest)
+    {
+        var response = await upstream.GetAsync($"/v1/blobs/{digest}/recipe", CancellationToken.None).ConfigureAwait(false);
+        if (response.Status == 404)
+        {
+            return null;
+        }
+        if (response.Status != 200)
+        {
+            throw new UpstreamException($"{upstream.ControlUrl}/v1/blobs/{digest}/recipe: {response.Status} (is tier.upstream_token valid?)");
+        }
+        using var doc = JsonDocument.Parse(response.Body);
+        var root = doc.RootElement;
+        var chunks = new List<ChunkRef>();
+        foreach (var c in root.GetProperty("chunks").EnumerateArray())
+        {
+            chunks.Add(new ChunkRef(ChunkDigest.Parse(c.GetProperty("digest").GetString()!), c.GetProperty("length").GetInt32()));
+        }
+        var blob = TierBlob.From(digest, root.GetProperty("size").GetInt64(), chunks);
+        // Recorded locally, so the tier's own recipe, HEAD and manifest endpoints know it from now on.
+        var added = await catalog.AddAsync("tier", new BlobRecord
+        {
+            Digest = digest,
+            Size = blob.Size,
+            MediaType = "application/octet-stream",
+            Recipe = Recipe.Encode(chunks),
+        }).ConfigureAwait(false);
+        if (!added.IsOk)
+        {
+            throw new InvalidOperationException($"recording blob {digest}: {added.Detail}");
+        }
+        return Remember(blob);
+    }
+
+    private ContentLayout BlobLayout(TierBlob blob) => new(blob.Size, []) { Fill = new BlobView(this, blob) };
+
+    private ContentLayout ChunkLayout(ChunkDigest chunk, int length) =>
+        new(length, []) { Fill = new BlobView(this, new TierBlob(chunk.ToString(), length, [chunk], [0], [length])) };
+
+    /// <summary>One response's view of a blob: acquires (pins) chunks as the data plane sends them.</summary>
+    private sealed class BlobView(TierContent owner, TierBlob blob) : IContentFill
+    {
+        private readonly ConcurrentDictionary<int, int> _pinned = new();
+
+        public IReadOnlyList<long> ChunkStarts => blob.Starts;
+
+        public async ValueTask<ContentExtent> AcquireAsync(int index, CancellationToken ct)
+        {
+            var digest = blob.Chunks[index];
+            var cache = owner._cache;
+            if (cache.TryAcquire(digest, out var extent, out var pack))
+            {
+                owner._counters.Hit();
+                _pinned[index] = pack;
+                owner.ReadAhead(blob, index + 1);
+                return extent;
+            }
+            owner._counters.Miss();
+            owner.ReadAhead(blob, index);
+            var deadline = DateTime.UtcNow + owner._fetcher.FillTimeout;
+            while (true)
+            {
+                var remaining = deadline - DateTime.UtcNow;
+                if (remaining <= TimeSpan.Zero)
+                {
+                    throw new TimeoutException($"chunk {index} of {blob.Digest} did not arrive in time");
+                }
+                await owner._fetcher.EnsureAsync(digest).WaitAsync(remaining, ct).ConfigureAwait(false);
+                // Usually held now; under a tiny capacity it may have been evicted again before we pinned it.
+                if (cache.TryAcquire(digest, out extent, out pack))
+                {
+                    _pinned[index] = pack;
+                    return extent;
+                }
+            }
+        }
+
+        public void Release(int index)
+        {
+            if (_pinned.TryRemove(index, out var pack))
+            {
+                owner._cache.Release(pack);
+            }
+        }
+    }
+
+    /// <summary>Starts fetches of the next chunks a streaming client will need, so the link stays busy.</summary>
+    private void ReadAhead(TierBlob blob, int from)
+    {
+        var end = Math.Min(blob.Chunks.Length, from + readAhead);
+        for (var i = from; i < end; i++)
+        {
+            if (!_cache.Contains(blob.Chunks[i]))
+            {
+                _ = _fetcher.EnsureAsync(blob.Chunks[i], countWait: false).ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+                    TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1420, Level = LogLevel.Warning, Message = "pre-warming {Digest} stopped: {Reason}")]
+        public static partial void FillFailed(ILogger logger, string digest, string reason);
+    }
+}
