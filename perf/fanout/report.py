@@ -75,6 +75,9 @@ def load(a):
             "client_cpu": sum(n["cpu"] for n in nodes),
             "window": s["t_end"] - t0,
             "bg": s.get("background_busy_pct", 0),
+            "irq_cpu": s.get("cpu_irq_jiffies", 0) / s["clk_tck"],
+            "steal_cpu": s.get("cpu_steal_jiffies", 0) / s["clk_tck"],
+            "task_cpu": s.get("cpu_task_jiffies", 0) / s["clk_tck"],
         })
     return rows
 
@@ -159,11 +162,16 @@ def main():
     rows = load(a)
     warnings = []
     for r in rows:
+        # Process time nobody in the fleet accounts for: other work on the machine (e.g. a build) during the run.
+        r["other_cpu"] = max(0.0, r["task_cpu"] - r["server_cpu"] - r["client_cpu"])
         r["eff"] = tstar / r["max"] if r["times"] else 0.0
         r["cpu_bound"] = r["busy"] > CPU_WARN
         if r["cpu_bound"]:
             warnings.append(f"{NAMES[r['sc']]}: CPU busy {r['busy'] * 100:.0f}% of {r['ncpu']} cores during the run "
                             f"— the CPU, not only the links, may have limited it")
+        if r["other_cpu"] > 0.1 * r["window"] * r["ncpu"]:
+            warnings.append(f"{NAMES[r['sc']]}: about {r['other_cpu']:.1f} CPU-s of processes outside the fleet ran "
+                            f"during the run ({r['other_cpu'] / r['window']:.2f} cores)")
         if r["bg"] >= 20:
             warnings.append(f"{NAMES[r['sc']]}: the machine was already {r['bg']}% busy (other work) right before "
                             f"the run")
@@ -172,8 +180,8 @@ def main():
                             f"correct bytes")
 
     hdr = ("| scenario | p50 s | p99 s | max s | T*/Tmax | origin egress | × S | seeder sent | edges sent "
-           "| nodes got | sha256 ok | CPU busy (cores) | server CPU s | client CPU s |")
-    sep = "|" + "---|" * 14
+           "| nodes got | sha256 ok | CPU busy (cores) | server CPU s | client CPU s | net softirq s | other s |")
+    sep = "|" + "---|" * 16
     lines = [hdr, sep]
     for r in rows:
         lines.append(
@@ -181,7 +189,7 @@ def main():
             f"| {r['origin_tx']:,} B | {r['origin_tx'] / size:.2f} | {gib(r['seeder_tx'])} | {gib(r['edges_tx'])} "
             f"| {gib(r['nodes_rx'])} | {r['ok']}/{a.nodes} "
             f"| {r['busy'] * 100:.0f}% ({r['cores']:.2f}){' ⚠' if r['cpu_bound'] else ''} "
-            f"| {r['server_cpu']:.1f} | {r['client_cpu']:.1f} |")
+            f"| {r['server_cpu']:.1f} | {r['client_cpu']:.1f} | {r['irq_cpu']:.1f} | {r['other_cpu']:.1f} |")
 
     targets = []
     d = next((r for r in rows if r["sc"] == "d"), None)
@@ -249,7 +257,10 @@ def main():
         "verification and placement). Bytes are the `tx_bytes` / `rx_bytes` of the veths (frames, headers "
         "included) during the run: origin egress, the seeder's and all edges' downstream links, all nodes' receive. "
         "CPU busy = /proc/stat over the run, all cores (softirq — the veth/netem work — included); server CPU = "
-        "user+system of the origin/seeder/edge processes; client CPU = user+system of the node clients.",
+        "user+system of the origin/seeder/edge processes; client CPU = user+system of the node clients (curl / "
+        "`arca pull`, writing to tmpfs); net softirq = irq+softirq time of the machine (veth, bridge, tbf, TCP "
+        "receive); other = process time not accounted for by servers and clients (other work on the machine). "
+        "⚠ = busy > 90%: the CPU, not only the links, may have set the pace.",
         "",
     ]
     md += lines

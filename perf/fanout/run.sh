@@ -513,15 +513,19 @@ link_counters() {
     echo "$(tx_bytes "$prefix-origin" eth0) $(tx_bytes "$prefix-seeder" downstream) $e $n"
 }
 
-# Jiffies "busy total" of the whole machine (all cores); softirq (the veth/netem work) counts as busy.
-cpu_jiffies() { awk '/^cpu / {t=0; for (i=2;i<=NF;i++) t+=$i; print t-$5-$6, t}' /proc/stat; }
+# Jiffies of the whole machine (all cores): "busy total tasks irq steal". busy = all but idle and iowait, so
+# softirq (the veth/bridge/tbf work) and steal count; tasks = user+nice+system (processes); irq = irq+softirq.
+# guest time is already inside user, so the total is the first eight fields only.
+cpu_jiffies() {
+    awk '/^cpu / {t=0; for (i=2;i<=9;i++) t+=$i; print t-$5-$6, t, $2+$3+$4, $7+$8, $9}' /proc/stat
+}
 
 # Busy fraction of all cores over one second.
 busy_1s() {
     local b0 t0 b1 t1
-    read -r b0 t0 <<<"$(cpu_jiffies)"
+    read -r b0 t0 _ <<<"$(cpu_jiffies)"
     sleep 1
-    read -r b1 t1 <<<"$(cpu_jiffies)"
+    read -r b1 t1 _ <<<"$(cpu_jiffies)"
     echo $(( (b1 - b0) * 100 / (t1 - t0 > 0 ? t1 - t0 : 1) ))
 }
 
@@ -553,7 +557,7 @@ server_ticks() {
 }
 
 run_scenario() {
-    local dir n e args fifo result timeout_s i done_count t0 t_end alive
+    local dir n e args fifo result timeout_s i done_count t0 t_end alive f
     dir=$work/$scenario
     mkdir -p "$dir"
     say "scenario $scenario: starting servers"
@@ -583,7 +587,7 @@ run_scenario() {
     wait_quiet
 
     read -r ob0 sb0 eb0 nb0 <<<"$(link_counters)"
-    read -r cb0 ct0 <<<"$(cpu_jiffies)"
+    read -r cb0 ct0 ck0 ci0 cs0 <<<"$(cpu_jiffies)"
     st0=$(server_ticks)
     say "scenario $scenario: $nodes nodes go"
     t0=$EPOCHREALTIME
@@ -600,21 +604,27 @@ run_scenario() {
         sleep 0.05
     done
     t_end=$EPOCHREALTIME
-    read -r cb1 ct1 <<<"$(cpu_jiffies)"
+    read -r cb1 ct1 ck1 ci1 cs1 <<<"$(cpu_jiffies)"
     st1=$(server_ticks)
     read -r ob1 sb1 eb1 nb1 <<<"$(link_counters)"
     wait "${node_pids[@]}" || true
     say "scenario $scenario: done in $(python3 -c "print(f'{$t_end - $t0:.1f}')") s; verifying"
 
-    # sha256 of every node's copy (after the clock stopped; the nodes' own CPU is not in the window).
-    local ok=0 bad=0 f h
+    # sha256 of every node's copy, two at a time (after the clock stopped: not in the measured window).
+    local ok=0 bad=0 h
+    declare -A got=()
+    while read -r h f; do
+        f=${f#\*}
+        n=${f#"$shm/$scenario/n"}
+        got[${n%%/*}]=$h
+    done < <(find "$shm/$scenario" -mindepth 2 -type f -name model.bin -print0 2>/dev/null \
+                 | xargs -0 -r -n 4 -P 2 sha256sum)
     for ((n = 0; n < nodes; n++)); do
-        f=$(find "$shm/$scenario/n$n" -type f -name model.bin 2>/dev/null | head -1)
-        if [[ -n $f ]] && h=$(sha256sum "$f" | cut -d' ' -f1) && [[ $h == "$artifact_sha" ]]; then
+        if [[ ${got[$n]:-} == "$artifact_sha" ]]; then
             ok=$((ok + 1))
         else
             bad=$((bad + 1))
-            say "node $n: wrong or missing bytes (${h:-none}); log: $(head -c 300 "$shm/$scenario/n$n.log" 2>/dev/null)"
+            say "node $n: wrong or missing bytes (${got[$n]:-none}); log: $(head -c 300 "$shm/$scenario/n$n.log" 2>/dev/null)"
         fi
     done
     # Keep the node logs with the rest of the work dir, then drop the copies (tmpfs).
@@ -624,7 +634,8 @@ run_scenario() {
     cat > "$dir/summary.json" <<EOF
 {"scenario":"$scenario","t0":$t0,"t_end":$t_end,"ok":$ok,"bad":$bad,
  "origin_tx":$((ob1 - ob0)),"seeder_tx":$((sb1 - sb0)),"edges_tx":$((eb1 - eb0)),"nodes_rx":$((nb1 - nb0)),
- "cpu_busy_jiffies":$((cb1 - cb0)),"cpu_total_jiffies":$((ct1 - ct0)),"server_ticks":$((st1 - st0)),
+ "cpu_busy_jiffies":$((cb1 - cb0)),"cpu_total_jiffies":$((ct1 - ct0)),"cpu_task_jiffies":$((ck1 - ck0)),
+ "cpu_irq_jiffies":$((ci1 - ci0)),"cpu_steal_jiffies":$((cs1 - cs0)),"server_ticks":$((st1 - st0)),
  "background_busy_pct":$background_busy,"clk_tck":$(getconf CLK_TCK),"ncpu":$(nproc),"nodes_file":"$result"}
 EOF
     stop_servers
