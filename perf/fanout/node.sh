@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # One fan-out node: runs inside its network namespace (ip netns exec), waits at the barrier, pulls the artifact once,
-# and appends "id start end rc user_s sys_s" to RESULT. Times are wall-clock epoch seconds ($EPOCHREALTIME, no fork),
-# so they compare directly with the barrier release time the harness records.
+# and appends "id start end rc user_s sys_s first_byte" to RESULT. Times are wall-clock epoch seconds
+# ($EPOCHREALTIME, no fork), so they compare directly with the barrier release time the harness records;
+# first_byte is when the artifact's first byte arrived ("-" for `arca pull`, which does not say).
 #
-#   node.sh ID OUTDIR FIFO RESULT TIMEOUT url URL              plain HTTP GET (nginx, Varnish)
-#   node.sh ID OUTDIR FIFO RESULT TIMEOUT arca-curl CONTROL DIGEST   arca with curl only: download JSON, then the layer URL
+#   node.sh ID OUTDIR FIFO RESULT TIMEOUT url URL                          plain HTTP GET (nginx, Varnish)
+#   node.sh ID OUTDIR FIFO RESULT TIMEOUT arca-curl CONTROL DIGEST          arca, curl only: download JSON, then the layer
 #   node.sh ID OUTDIR FIFO RESULT TIMEOUT arca-pull CONTROL MODEL ARCA [TOKEN]   `arca pull`
 #
 # Not `set -e`: a failing client must still write its result line (rc != 0), not vanish.
@@ -13,6 +14,14 @@ set -uo pipefail
 id=$1 out=$2 fifo=$3 result=$4 limit=$5 mode=$6
 shift 6
 mkdir -p "$out"
+first_byte=-
+
+# fetch URL: the artifact into OUT/model.bin; notes when the request went out and curl's time to first byte.
+fetch() {
+    local sent=$EPOCHREALTIME ttfb
+    ttfb=$(curl -sSf --max-time "$limit" -w '%{time_starttransfer}' -o "$out/model.bin" "$1") || return 1
+    echo "$sent $ttfb" > "$out.ttfb"
+}
 
 # arca-curl: GET the presigned layer URL(s) from the edge's control plane, then fetch the (single) layer.
 arca_curl() {
@@ -20,12 +29,12 @@ arca_curl() {
     json=$(curl -sSf --max-time "$limit" "$control/v1/artifacts/$digest/download?ttl=3600") || return 1
     url=$(jq -r '.layers[0].url' <<<"$json") || return 1
     [[ -n $url && $url != null ]] || { echo "no layer url in: $json" >&2; return 1; }
-    curl -sSf --max-time "$limit" -o "$out/model.bin" "$url"
+    fetch "$url"
 }
 
 client() {
     case "$mode" in
-        url) curl -sSf --max-time "$limit" -o "$out/model.bin" "$1" ;;
+        url) fetch "$1" ;;
         arca-curl) arca_curl "$1" "$2" ;;
         arca-pull)
             local token=()
@@ -45,4 +54,8 @@ TIMEFORMAT='%3U %3S'
 { time client "$@" 2>"$out.log"; } 2>"$out.cpu"
 rc=$?
 end=$EPOCHREALTIME
-echo "$id $start $end $rc $(cat "$out.cpu" 2>/dev/null || echo '0 0')" >> "$result"
+if [[ -s $out.ttfb ]]; then
+    read -r sent ttfb < "$out.ttfb"
+    first_byte=$(awk -v s="$sent" -v t="$ttfb" 'BEGIN { printf "%.6f", s + t }')
+fi
+echo "$id $start $end $rc $(cat "$out.cpu" 2>/dev/null || echo '0 0') $first_byte" >> "$result"

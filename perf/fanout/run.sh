@@ -47,6 +47,7 @@ client=curl
 arca=""
 out="$repo/perf/results/fanout.md"
 keep=0
+hold=0
 quiet_wait=300    # seconds to wait for a quiet machine before each scenario
 prefix=fo          # every namespace and bridge this script creates starts with "$prefix-" (crash recovery)
 
@@ -68,6 +69,7 @@ options:
   --out PATH         result file (default perf/results/fanout.md, the SVG beside it); "-" = print only
   --quiet-wait SEC   before each scenario, wait up to SEC for background CPU < 20% (default 300)
   --keep             keep the work dir (server logs, per-node results)
+  --hold             after each scenario, keep its servers up until \$work/hold is removed (for debugging)
 EOF
 }
 
@@ -84,6 +86,7 @@ while [[ $# -gt 0 ]]; do
         --arca) arca="$2"; shift 2 ;;
         --out) out="$2"; shift 2 ;;
         --keep) keep=1; shift ;;
+        --hold) hold=1; shift ;;
         --quiet-wait) quiet_wait="$2"; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
@@ -530,16 +533,22 @@ busy_1s() {
 }
 
 # The measurement needs a quiet machine (2 cores: a compiler elsewhere would be the bottleneck): wait up to
-# --quiet-wait seconds for background CPU below 20%, then go anyway, and the result says how busy it was.
+# --quiet-wait seconds for three consecutive seconds of background CPU below 20%, then go anyway; the result
+# records how busy it was, and the report estimates other processes' CPU during the run.
 wait_quiet() {
-    local waited=0
-    background_busy=$(busy_1s)
-    while (( background_busy >= 20 && waited < quiet_wait )); do
-        (( waited % 15 == 0 )) && say "machine busy (${background_busy}% of all cores) before scenario $scenario; waiting for quiet"
+    local waited=0 quiet=0
+    while (( waited < quiet_wait )); do
         background_busy=$(busy_1s)
         waited=$((waited + 1))
+        if (( background_busy < 20 )); then
+            quiet=$((quiet + 1))
+            (( quiet >= 3 )) && return 0
+        else
+            quiet=0
+            (( waited % 15 == 1 )) && say "machine busy (${background_busy}% of all cores) before scenario $scenario; waiting for quiet"
+        fi
     done
-    (( background_busy < 20 )) || say "warning: still ${background_busy}% busy after ${quiet_wait} s; measuring anyway"
+    say "warning: still ${background_busy}% busy after ${quiet_wait} s; measuring anyway"
 }
 
 # Clock ticks of user+system time of every live process in the server namespaces.
@@ -638,6 +647,11 @@ run_scenario() {
  "cpu_irq_jiffies":$((ci1 - ci0)),"cpu_steal_jiffies":$((cs1 - cs0)),"server_ticks":$((st1 - st0)),
  "background_busy_pct":$background_busy,"clk_tck":$(getconf CLK_TCK),"ncpu":$(nproc),"nodes_file":"$result"}
 EOF
+    if (( hold )); then
+        : > "$work/hold"
+        say "holding scenario $scenario's servers up (work dir $work); rm $work/hold to go on"
+        while [[ -e $work/hold ]]; do sleep 1; done
+    fi
     stop_servers
 }
 
