@@ -81,6 +81,7 @@ def load(a):
             "irq_cpu": s.get("cpu_irq_jiffies", 0) / s["clk_tck"],
             "steal_cpu": s.get("cpu_steal_jiffies", 0) / s["clk_tck"],
             "task_cpu": s.get("cpu_task_jiffies", 0) / s["clk_tck"],
+            "kthread_cpu": s.get("kthread_ticks", 0) / s["clk_tck"],
         })
     return rows
 
@@ -170,7 +171,7 @@ def main():
     warnings = []
     for r in rows:
         # Process time nobody in the fleet accounts for: other work on the machine (e.g. a build) during the run.
-        r["other_cpu"] = max(0.0, r["task_cpu"] - r["server_cpu"] - r["client_cpu"])
+        r["other_cpu"] = max(0.0, r["task_cpu"] - r["server_cpu"] - r["client_cpu"] - r["kthread_cpu"])
         r["eff"] = tstar / r["max"] if r["times"] else 0.0
         r["cpu_bound"] = r["busy"] > CPU_WARN
         if r["cpu_bound"]:
@@ -187,7 +188,7 @@ def main():
                             f"correct bytes")
 
     hdr = ("| scenario | first byte p50 / max s | p50 s | p99 s | max s | T*/Tmax | origin egress | × S | seeder sent | edges sent "
-           "| nodes got | sha256 ok | CPU busy (cores) | server CPU s | client CPU s | net softirq s | other s |")
+           "| nodes got | sha256 ok | CPU busy (cores) | server CPU s | client CPU s | softirq + kthreads s | other s |")
     sep = "|" + "---|" * 17
     lines = [hdr, sep]
     for r in rows:
@@ -196,7 +197,7 @@ def main():
             f"| {r['origin_tx']:,} B | {r['origin_tx'] / size:.2f} | {gib(r['seeder_tx'])} | {gib(r['edges_tx'])} "
             f"| {gib(r['nodes_rx'])} | {r['ok']}/{a.nodes} "
             f"| {r['busy'] * 100:.0f}% ({r['cores']:.2f}){' ⚠' if r['cpu_bound'] else ''} "
-            f"| {r['server_cpu']:.1f} | {r['client_cpu']:.1f} | {r['irq_cpu']:.1f} | {r['other_cpu']:.1f} |")
+            f"| {r['server_cpu']:.1f} | {r['client_cpu']:.1f} | {r['irq_cpu'] + r['kthread_cpu']:.1f} | {r['other_cpu']:.1f} |")
 
     targets = []
     d = next((r for r in rows if r["sc"] == "d"), None)
@@ -266,8 +267,9 @@ def main():
         "included) during the run: origin egress, the seeder's and all edges' downstream links, all nodes' receive. "
         "CPU busy = /proc/stat over the run, all cores (softirq — the veth/netem work — included); server CPU = "
         "user+system of the origin/seeder/edge processes; client CPU = user+system of the node clients (curl / "
-        "`arca pull`, writing to tmpfs); net softirq = irq+softirq time of the machine (veth, bridge, tbf, TCP "
-        "receive); other = process time not accounted for by servers and clients (other work on the machine). "
+        "`arca pull`, writing to tmpfs); softirq + kthreads = irq/softirq time of the machine plus the kernel threads' "
+        "time (ksoftirqd, kworkers: veth, bridge, tbf, forwarding, TCP receive); other = process time not accounted "
+        "for by any of these (other work on the machine, e.g. a build). "
         "⚠ = busy > 90%: the CPU, not only the links, may have set the pace.",
         "",
     ]

@@ -565,6 +565,13 @@ server_ticks() {
     echo "$t"
 }
 
+# Clock ticks of user+system time of the kernel's threads (children of kthreadd: ksoftirqd, kworkers), which do
+# part of the fleet's network work; long-lived, so a snapshot difference is exact.
+kthread_ticks() {
+    awk '{ s = $0; sub(/^.*\) /, "", s); split(s, f, " "); if (f[2] == 2) t += f[12] + f[13] } END { print t + 0 }' \
+        /proc/[0-9]*/stat 2>/dev/null
+}
+
 run_scenario() {
     local dir n e args fifo result timeout_s i done_count t0 t_end alive f
     dir=$work/$scenario
@@ -598,6 +605,7 @@ run_scenario() {
     read -r ob0 sb0 eb0 nb0 <<<"$(link_counters)"
     read -r cb0 ct0 ck0 ci0 cs0 <<<"$(cpu_jiffies)"
     st0=$(server_ticks)
+    kt0=$(kthread_ticks)
     say "scenario $scenario: $nodes nodes go"
     t0=$EPOCHREALTIME
     exec 3>"$fifo"
@@ -615,6 +623,7 @@ run_scenario() {
     t_end=$EPOCHREALTIME
     read -r cb1 ct1 ck1 ci1 cs1 <<<"$(cpu_jiffies)"
     st1=$(server_ticks)
+    kt1=$(kthread_ticks)
     read -r ob1 sb1 eb1 nb1 <<<"$(link_counters)"
     wait "${node_pids[@]}" || true
     say "scenario $scenario: done in $(python3 -c "print(f'{$t_end - $t0:.1f}')") s; verifying"
@@ -644,7 +653,7 @@ run_scenario() {
 {"scenario":"$scenario","t0":$t0,"t_end":$t_end,"ok":$ok,"bad":$bad,
  "origin_tx":$((ob1 - ob0)),"seeder_tx":$((sb1 - sb0)),"edges_tx":$((eb1 - eb0)),"nodes_rx":$((nb1 - nb0)),
  "cpu_busy_jiffies":$((cb1 - cb0)),"cpu_total_jiffies":$((ct1 - ct0)),"cpu_task_jiffies":$((ck1 - ck0)),
- "cpu_irq_jiffies":$((ci1 - ci0)),"cpu_steal_jiffies":$((cs1 - cs0)),"server_ticks":$((st1 - st0)),
+ "cpu_irq_jiffies":$((ci1 - ci0)),"cpu_steal_jiffies":$((cs1 - cs0)),"server_ticks":$((st1 - st0)),"kthread_ticks":$((kt1 - kt0)),
  "background_busy_pct":$background_busy,"clk_tck":$(getconf CLK_TCK),"ncpu":$(nproc),"nodes_file":"$result"}
 EOF
     if (( hold )); then
