@@ -51,7 +51,7 @@ read -r _ < "$fifo" || true
 
 start=$EPOCHREALTIME
 TIMEFORMAT='%3U %3S'
-{ time client "$@" 2>"$out.log"; } 2>"$out.cpu"
+{ time client "$@" >"$out.log" 2>&1; } 2>"$out.cpu"
 rc=$?
 end=$EPOCHREALTIME
 if [[ -s $out.ttfb ]]; then

@@ -119,6 +119,7 @@ node_ip() { echo "10.77.$((16 + $1 % edges)).$((10 + $1 / edges))"; }
 
 work=""
 shm=""
+owns_fleet=0   # set once we hold the lock: only then may cleanup tear namespaces down
 
 # Kill every process inside our namespaces (all started by this script), then delete namespaces and bridges.
 # Also what a re-run does first, so a crashed or killed run leaves nothing that breaks the next one.
@@ -156,7 +157,7 @@ stop_wait_kill() {
 cleanup() {
     local status=$?
     trap - EXIT INT TERM
-    teardown_fleet
+    (( owns_fleet )) && teardown_fleet
     [[ -n $shm ]] && rm -rf "$shm"
     if [[ -n $work ]]; then
         if (( keep )); then say "work dir kept: $work"; else rm -rf "$work"; fi
@@ -667,6 +668,10 @@ EOF
 # ---------------------------------------------------------------------------------------------------------------
 
 main() {
+    # One run at a time: a second one would tear down this one's namespaces as "leftovers".
+    exec 9>/tmp/arca-fanout.lock
+    flock -n 9 || die "another perf/fanout/run.sh is running (lock /tmp/arca-fanout.lock)"
+    owns_fleet=1
     ensure_tools
     teardown_fleet   # leftovers of a crashed run
     work=$(mktemp -d /tmp/fanout.XXXXXX)
@@ -695,4 +700,5 @@ main() {
         --versions "$(IFS=';'; echo "${versions[*]}")"
 }
 
-main
+# On one line: bash reads a script as it runs, so an edit to this file during a run cannot shift what runs after.
+main; exit $?
