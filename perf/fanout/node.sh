@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One fan-out node: runs inside its network namespace (ip netns exec), waits at the barrier, pulls the artifact once,
-# and appends "id start end rc user_s sys_s first_byte" to RESULT. Times are wall-clock epoch seconds
+# and appends "id start end rc user_s sys_s first_byte meta_s" to RESULT. Times are wall-clock epoch seconds
 # ($EPOCHREALTIME, no fork), so they compare directly with the barrier release time the harness records;
-# first_byte is when the artifact's first byte arrived ("-" for `arca pull`, which does not say).
+# first_byte is when the artifact's first byte arrived ("-" for `arca pull`, which does not say); meta_s is how
+# long the download-URL request took (arca-curl only, else "-").
 #
 #   node.sh ID OUTDIR FIFO RESULT TIMEOUT url URL                          plain HTTP GET (nginx, Varnish)
 #   node.sh ID OUTDIR FIFO RESULT TIMEOUT arca-curl CONTROL DIGEST          arca, curl only: download JSON, then the layer
@@ -26,7 +27,10 @@ fetch() {
 # arca-curl: GET the presigned layer URL(s) from the edge's control plane, then fetch the (single) layer.
 arca_curl() {
     local control=$1 digest=$2 json url
-    json=$(curl -sSf --max-time "$limit" "$control/v1/artifacts/$digest/download?ttl=3600") || return 1
+    json=$(curl -sSf --max-time "$limit" -w '\n%{time_total}' "$control/v1/artifacts/$digest/download?ttl=3600") \
+        || return 1
+    echo "${json##*$'\n'}" > "$out.meta"
+    json=${json%$'\n'*}
     url=$(jq -r '.layers[0].url' <<<"$json") || return 1
     [[ -n $url && $url != null ]] || { echo "no layer url in: $json" >&2; return 1; }
     fetch "$url"
@@ -58,4 +62,5 @@ if [[ -s $out.ttfb ]]; then
     read -r sent ttfb < "$out.ttfb"
     first_byte=$(awk -v s="$sent" -v t="$ttfb" 'BEGIN { printf "%.6f", s + t }')
 fi
-echo "$id $start $end $rc $(cat "$out.cpu" 2>/dev/null || echo '0 0') $first_byte" >> "$result"
+meta=$(cat "$out.meta" 2>/dev/null || echo -)
+echo "$id $start $end $rc $(cat "$out.cpu" 2>/dev/null || echo '0 0') $first_byte $meta" >> "$result"

@@ -58,15 +58,18 @@ def load(a):
                     continue
                 nodes.append({"id": int(p[0]), "start": float(p[1]), "end": float(p[2]), "rc": int(p[3]),
                               "cpu": float(p[4]) + float(p[5]),
-                              "first": float(p[6]) if len(p) > 6 and p[6] != "-" else None})
+                              "first": float(p[6]) if len(p) > 6 and p[6] != "-" else None,
+                              "meta": float(p[7]) if len(p) > 7 and p[7] != "-" else None})
         t0 = s["t0"]
         times = sorted(n["end"] - t0 for n in nodes)
         firsts = sorted(n["first"] - t0 for n in nodes if n["first"] is not None)
+        metas = sorted(n["meta"] for n in nodes if n["meta"] is not None)
         failed = sum(1 for n in nodes if n["rc"] != 0) + (a.nodes - len(nodes))
         busy = s["cpu_busy_jiffies"] / max(1, s["cpu_total_jiffies"])
         rows.append({
             "sc": sc,
             "times": times,
+            "m50": pct(metas, 50), "mmax": metas[-1] if metas else float("nan"),
             "fb50": pct(firsts, 50), "fbmax": firsts[-1] if firsts else float("nan"),
             "p50": pct(times, 50), "p99": pct(times, 99), "max": times[-1] if times else float("nan"),
             "skew": max((n["start"] - t0 for n in nodes), default=0.0),
@@ -187,13 +190,13 @@ def main():
             warnings.append(f"{NAMES[r['sc']]}: {r['failed']} client(s) failed, {r['bad']} node(s) without "
                             f"correct bytes")
 
-    hdr = ("| scenario | first byte p50 / max s | p50 s | p99 s | max s | T*/Tmax | origin egress | × S | seeder sent | edges sent "
+    hdr = ("| scenario | URL request p50 / max s | first byte p50 / max s | p50 s | p99 s | max s | T*/Tmax | origin egress | × S | seeder sent | edges sent "
            "| nodes got | sha256 ok | CPU busy (cores) | server CPU s | client CPU s | softirq + kthreads s | other s |")
-    sep = "|" + "---|" * 17
+    sep = "|" + "---|" * 18
     lines = [hdr, sep]
     for r in rows:
         lines.append(
-            f"| {NAMES[r['sc']]} | {fmt2(r['fb50'])} / {fmt2(r['fbmax'])} | {r['p50']:.2f} | {r['p99']:.2f} | {r['max']:.2f} | {r['eff']:.2f} "
+            f"| {NAMES[r['sc']]} | {fmt2(r['m50'])} / {fmt2(r['mmax'])} | {fmt2(r['fb50'])} / {fmt2(r['fbmax'])} | {r['p50']:.2f} | {r['p99']:.2f} | {r['max']:.2f} | {r['eff']:.2f} "
             f"| {r['origin_tx']:,} B | {r['origin_tx'] / size:.2f} | {gib(r['seeder_tx'])} | {gib(r['edges_tx'])} "
             f"| {gib(r['nodes_rx'])} | {r['ok']}/{a.nodes} "
             f"| {r['busy'] * 100:.0f}% ({r['cores']:.2f}){' ⚠' if r['cpu_bound'] else ''} "
@@ -263,7 +266,8 @@ def main():
         "",
         "Completion time = from the barrier's release to the node's last byte (and, for `arca pull`, its "
         "verification and placement); first byte = when the artifact's first byte reached the node (curl clients; "
-        "for (d) after the download-URL request). Bytes are the `tx_bytes` / `rx_bytes` of the veths (frames, headers "
+        "for (d) after the download-URL request); URL request = how long (d)'s `GET /v1/artifacts/{digest}/download` "
+        "took at the edge. Bytes are the `tx_bytes` / `rx_bytes` of the veths (frames, headers "
         "included) during the run: origin egress, the seeder's and all edges' downstream links, all nodes' receive. "
         "CPU busy = /proc/stat over the run, all cores (softirq — the veth/netem work — included); server CPU = "
         "user+system of the origin/seeder/edge processes; client CPU = user+system of the node clients (curl / "

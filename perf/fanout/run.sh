@@ -48,6 +48,8 @@ arca=""
 out="$repo/perf/results/fanout.md"
 keep=0
 hold=0
+state_base=/tmp    # where server state (caches, data dirs, the artifact) lives: a disk, as on a real cache
+arca_sets=()      # extra --set KEY=VALUE for every arca server (experiments, e.g. tier.fetch_concurrency=2)
 quiet_wait=300    # seconds to wait for a quiet machine before each scenario
 prefix=fo          # every namespace and bridge this script creates starts with "$prefix-" (crash recovery)
 
@@ -66,6 +68,8 @@ options:
   --client C         node client for scenario d: curl (download JSON + layer URL) or arca (`arca pull`) (default curl)
   --arca PATH        arca binary (libe_sqlite3.so beside it); "arca" = the one on PATH; default: build from this
                      checkout (dotnet publish, Native AOT) into a temp dir, or use PATH when dotnet is missing
+  --arca-set K=V     pass --set K=V to every arca server (repeatable), e.g. tier.fetch_concurrency=2
+  --state-dir DIR    where the servers' caches and data dirs go (default /tmp; e.g. /dev/shm to take the disk out)
   --out PATH         result file (default perf/results/fanout.md, the SVG beside it); "-" = print only
   --quiet-wait SEC   before each scenario, wait up to SEC for background CPU < 20% (default 300)
   --keep             keep the work dir (server logs, per-node results)
@@ -87,6 +91,8 @@ while [[ $# -gt 0 ]]; do
         --out) out="$2"; shift 2 ;;
         --keep) keep=1; shift ;;
         --hold) hold=1; shift ;;
+        --arca-set) arca_sets+=(--set "$2"); shift 2 ;;
+        --state-dir) state_base="$2"; shift 2 ;;
         --quiet-wait) quiet_wait="$2"; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
@@ -421,7 +427,7 @@ arca_start() {
     local ns=$1 name=$2 mode=$3 ip=$4 upstream=${5:-} dir=$work/$scenario/$2 args=()
     mkdir -p "$dir"
     args=(serve --mode "$mode" --data-dir "$dir/data" --control-listen "$ip:8700" --data-listen "$ip:8701"
-          --set auth.anonymous_read=true)
+          --set auth.anonymous_read=true "${arca_sets[@]}")
     if [[ -n $upstream ]]; then
         args+=(--upstream "http://$upstream:8700" --set "tier.upstream_token=$admin_token")
     fi
@@ -674,7 +680,7 @@ main() {
     owns_fleet=1
     ensure_tools
     teardown_fleet   # leftovers of a crashed run
-    work=$(mktemp -d /tmp/fanout.XXXXXX)
+    work=$(mktemp -d "$state_base/fanout.XXXXXX")
     shm=$(mktemp -d /dev/shm/fanout.XXXXXX)
     ensure_arca
 
