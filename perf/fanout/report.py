@@ -269,7 +269,7 @@ def main():
         "for (d) after the download-URL request); URL request = how long (d)'s `GET /v1/artifacts/{digest}/download` "
         "took at the edge. Bytes are the `tx_bytes` / `rx_bytes` of the veths (frames, headers "
         "included) during the run: origin egress, the seeder's and all edges' downstream links, all nodes' receive. "
-        "CPU busy = /proc/stat over the run, all cores (softirq — the veth/netem work — included); server CPU = "
+        "CPU busy = /proc/stat over the run, all cores (softirq — the veth/bridge/tbf work — included); server CPU = "
         "user+system of the origin/seeder/edge processes; client CPU = user+system of the node clients (curl / "
         "`arca pull`, writing to tmpfs); softirq + kthreads = irq/softirq time of the machine plus the kernel threads' "
         "time (ksoftirqd, kworkers: veth, bridge, tbf, forwarding, TCP receive); other = process time not accounted "

@@ -699,7 +699,8 @@ main() {
     local versions=()
     has_scenario b || has_scenario a || has_scenario c && versions+=("$(nginx -v 2>&1 | sed 's/^nginx version: //')")
     has_scenario c && versions+=("$(varnishd -V 2>&1 | head -1 | sed 's/ revision.*//; s/^varnishd (//')")
-    has_scenario d && versions+=("arca $(git -C "$repo" rev-parse --short HEAD) ($arca)")
+    # What the arca binary is: this checkout's src/ as of its last change (what a default build compiles).
+    has_scenario d && versions+=("arca $arca (checkout's src/ last changed in $(git -C "$repo" log -1 --format=%h -- src))")
     python3 "$here/report.py" --work "$work" --out "$out" --scenarios "$scenarios" --nodes "$nodes" --edges "$edges" \
         --node-mbit "$node_mbit" --tier-mbit "$tier_mbit" --latency-ms "$latency_ms" --size-mib "$size_mib" \
         --client "$client" --command "$command_line" --load-before "$load" --latency-emulated "$have_netem" \
