@@ -48,6 +48,7 @@ arca=""
 out="$repo/perf/results/fanout.md"
 keep=0
 hold=0
+trace=0
 state_base=/tmp    # where server state (caches, data dirs, the artifact) lives: a disk, as on a real cache
 arca_sets=()      # extra --set KEY=VALUE for every arca server (experiments, e.g. tier.fetch_concurrency=2)
 quiet_wait=300    # seconds to wait for a quiet machine before each scenario
@@ -62,7 +63,8 @@ options:
   --edges E          edge caches; nodes are assigned round-robin (default 4)
   --node-mbit R      node link rate, Mbit/s (default 100)
   --tier-mbit R      origin, seeder and edge link rate, Mbit/s (default 600)
-  --latency-ms L     one-way delay added in each direction of every link (default 1)
+  --latency-ms L     one-way delay added in each direction of every link (default 1; needs sch_netem,
+                     without it the run says so and adds none)
   --size-mib S       artifact size, MiB of random bytes (default 128)
   --scenarios LIST   comma-separated subset of a,b,c,d, run in this order (default a,b,c,d)
   --client C         node client for scenario d: curl (download JSON + layer URL) or arca (`arca pull`) (default curl)
@@ -73,7 +75,8 @@ options:
   --out PATH         result file (default perf/results/fanout.md, the SVG beside it); "-" = print only
   --quiet-wait SEC   before each scenario, wait up to SEC for background CPU < 20% (default 300)
   --keep             keep the work dir (server logs, per-node results)
-  --hold             after each scenario, keep its servers up until \$work/hold is removed (for debugging)
+  --trace            sample every link's byte counters every 0.5 s into <work>/<scenario>/trace.tsv (use --keep)
+  --hold             after each scenario, keep its servers up until <work>/hold is removed (debugging)
 EOF
 }
 
@@ -91,6 +94,7 @@ while [[ $# -gt 0 ]]; do
         --out) out="$2"; shift 2 ;;
         --keep) keep=1; shift ;;
         --hold) hold=1; shift ;;
+        --trace) trace=1; shift ;;
         --arca-set) arca_sets+=(--set "$2"); shift 2 ;;
         --state-dir) state_base="$2"; shift 2 ;;
         --quiet-wait) quiet_wait="$2"; shift 2 ;;
@@ -579,6 +583,26 @@ kthread_ticks() {
         /proc/[0-9]*/stat 2>/dev/null
 }
 
+# trace_links FILE: until killed, every 0.5 s one line "epoch_s counter…" of the root-side veth peers (read without
+# entering the namespaces, no fork per counter): the peer's rx is its host's tx and vice versa.
+trace_links() {
+    local file=$1 i cols=() names=() line v c
+    cols+=("/sys/class/net/$prefix-o/statistics/rx_bytes"); names+=(origin_tx)
+    cols+=("/sys/class/net/$prefix-s-dn/statistics/rx_bytes"); names+=(seeder_tx)
+    for ((i = 0; i < edges; i++)); do
+        cols+=("/sys/class/net/$prefix-e$i-up/statistics/tx_bytes"); names+=("e${i}_rx")
+        cols+=("/sys/class/net/$prefix-e$i-dn/statistics/rx_bytes"); names+=("e${i}_tx")
+    done
+    for ((i = 0; i < nodes; i++)); do cols+=("/sys/class/net/$prefix-n$i/statistics/tx_bytes"); names+=("n${i}_rx"); done
+    echo "t ${names[*]}" > "$file"
+    while :; do
+        line=$EPOCHREALTIME
+        for c in "${cols[@]}"; do read -r v < "$c"; line+=" $v"; done
+        echo "$line" >> "$file"
+        sleep 0.5
+    done
+}
+
 run_scenario() {
     local dir n e args fifo result timeout_s i done_count t0 t_end alive f
     dir=$work/$scenario
@@ -613,6 +637,8 @@ run_scenario() {
     read -r cb0 ct0 ck0 ci0 cs0 <<<"$(cpu_jiffies)"
     st0=$(server_ticks)
     kt0=$(kthread_ticks)
+    local tracer=""
+    if (( trace )); then trace_links "$dir/trace.tsv" & tracer=$!; fi
     say "scenario $scenario: $nodes nodes go"
     t0=$EPOCHREALTIME
     exec 3>"$fifo"
@@ -633,6 +659,7 @@ run_scenario() {
     kt1=$(kthread_ticks)
     read -r ob1 sb1 eb1 nb1 <<<"$(link_counters)"
     wait "${node_pids[@]}" || true
+    if [[ -n $tracer ]]; then kill "$tracer"; wait "$tracer" 2>/dev/null || true; fi
     say "scenario $scenario: done in $(python3 -c "print(f'{$t_end - $t0:.1f}')") s; verifying"
 
     # sha256 of every node's copy, two at a time (after the clock stopped: not in the measured window).
