@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# One fan-out node: runs inside its network namespace (ip netns exec), waits at the barrier, pulls the artifact once,
+# and appends "id start end rc user_s sys_s first_byte meta_s" to RESULT. Times are wall-clock epoch seconds
+# ($EPOCHREALTIME, no fork), so they compare directly with the barrier release time the harness records;
+# first_byte is when the artifact's first byte arrived ("-" for `arca pull`, which does not say); meta_s is how
+# long the download-URL request took (arca-curl only, else "-").
+#
+#   node.sh ID OUTDIR FIFO RESULT TIMEOUT url URL                          plain HTTP GET (nginx, Varnish)
+#   node.sh ID OUTDIR FIFO RESULT TIMEOUT arca-curl CONTROL DIGEST          arca, curl only: download JSON, then the layer
+#   node.sh ID OUTDIR FIFO RESULT TIMEOUT arca-pull CONTROL MODEL ARCA [TOKEN]   `arca pull`
+#
+# Not `set -e`: a failing client must still write its result line (rc != 0), not vanish.
+set -uo pipefail
+
+id=$1 out=$2 fifo=$3 result=$4 limit=$5 mode=$6
+shift 6
+mkdir -p "$out"
+first_byte=-
+
+# fetch URL: the artifact into OUT/model.bin; notes when the request went out and curl's time to first byte.
+fetch() {
+    local sent=$EPOCHREALTIME ttfb
+    ttfb=$(curl -sSf --max-time "$limit" -w '%{time_starttransfer}' -o "$out/model.bin" "$1") || return 1
+    echo "$sent $ttfb" > "$out.ttfb"
+}
+
+# arca-curl: GET the presigned layer URL(s) from the edge's control plane, then fetch the (single) layer.
+arca_curl() {
+    local control=$1 digest=$2 json url
+    json=$(curl -sSf --max-time "$limit" -w '\n%{time_total}' "$control/v1/artifacts/$digest/download?ttl=3600") \
+        || return 1
+    echo "${json##*$'\n'}" > "$out.meta"
+    json=${json%$'\n'*}
+    # The first layer's "url", cut out with parameter expansion: no jq process (24 nodes start at once on a small
+    # machine; every fork there is CPU the servers need). Presigned URLs contain no quotes or escapes.
+    url=${json#*\"layers\":\[*\"url\":\"}
+    url=${url%%\"*}
+    [[ -n $url && $url != null ]] || { echo "no layer url in: $json" >&2; return 1; }
+    fetch "$url"
+}
+
+client() {
+    case "$mode" in
+        url) fetch "$1" ;;
+        arca-curl) arca_curl "$1" "$2" ;;
+        arca-pull)
+            local token=()
+            [[ -n ${4:-} ]] && token=(--token "$4")
+            timeout "$limit" "$3" pull "$2" "$out" --url "$1" -q "${token[@]}" ;;
+        *) echo "unknown mode $mode" >&2; return 2 ;;
+    esac
+}
+
+# Tell the harness this node is about to block on the barrier, then block: open() of the FIFO returns when the
+# harness opens its write end, read returns at EOF when it closes it, for every node at the same instant.
+: > "$out.ready"
+read -r _ < "$fifo" || true
+
+start=$EPOCHREALTIME
+TIMEFORMAT='%3U %3S'
+{ time client "$@" >"$out.log" 2>&1; } 2>"$out.cpu"
+rc=$?
+end=$EPOCHREALTIME
+if [[ -s $out.ttfb ]]; then
+    read -r sent ttfb < "$out.ttfb"
+    first_byte=$(awk -v s="$sent" -v t="$ttfb" 'BEGIN { printf "%.6f", s + t }')
+fi
+meta=$(cat "$out.meta" 2>/dev/null || echo -)
+echo "$id $start $end $rc $(cat "$out.cpu" 2>/dev/null || echo '0 0') $first_byte $meta" >> "$result"
