@@ -93,16 +93,11 @@ public sealed partial class ChunkFetcher(TierChunkCache cache, Upstream upstream
                         stall.CancelAfter(RunStallTimeout);
                     }
                     var digest = blob.Chunks[index];
-                    var bytes = buffer.AsSpan(0, length);
-                    if (ChunkDigest.Of(bytes) != digest)
+                    if (!TryStore(digest, buffer.AsSpan(0, length)))
                     {
-                        counters.VerificationFailure();
-                        Log.BadChunk(log, digest.ToString(), upstream.ControlUrl);
                         _ = Task.Run(() => FetchAsync(digest, repair: true, done)); // the stream stays aligned: go on
                         continue;
                     }
-                    cache.Put(digest, bytes);
-                    counters.Fetched(length);
                     _inflight.TryRemove(digest, out _);
                     done.TrySetResult();
                 }
@@ -181,16 +176,11 @@ public sealed partial class ChunkFetcher(TierChunkCache cache, Upstream upstream
                 try
                 {
                     (buffer, var length) = await upstream.FetchChunkAsync(digest, repair, _stopping.Token).ConfigureAwait(false);
-                    var bytes = buffer.AsSpan(0, length);
-                    if (ChunkDigest.Of(bytes) == digest)
+                    if (TryStore(digest, buffer.AsSpan(0, length)))
                     {
-                        cache.Put(digest, bytes);
-                        counters.Fetched(length);
                         done.TrySetResult();
                         return;
                     }
-                    counters.VerificationFailure();
-                    Log.BadChunk(log, digest.ToString(), upstream.ControlUrl);
                     repair = true; // ask the upstream to check and replace its copy
                     last = new InvalidDataException($"chunk {digest} from upstream failed verification");
                 }
@@ -238,6 +228,20 @@ public sealed partial class ChunkFetcher(TierChunkCache cache, Upstream upstream
         {
             _inflight.TryRemove(digest, out _);
         }
+    }
+
+    /// <summary>Stores the chunk if its bytes match its digest; a mismatch is counted and logged, and nothing is stored.</summary>
+    private bool TryStore(in ChunkDigest digest, ReadOnlySpan<byte> bytes)
+    {
+        if (ChunkDigest.Of(bytes) != digest)
+        {
+            counters.VerificationFailure();
+            Log.BadChunk(log, digest.ToString(), upstream.ControlUrl);
+            return false;
+        }
+        cache.Put(digest, bytes);
+        counters.Fetched(bytes.Length);
+        return true;
     }
 
     public void Dispose()

@@ -61,7 +61,6 @@ public sealed partial class TierChunkCache : IAsyncDisposable
             info.Chunks.Add((digest, location.Length));
         });
         store.Shards.SyncWrites = false;
-        store.CheckpointsIndex = false;
         File.Delete(marker);
         if (corrupt > 0)
         {

@@ -416,9 +416,12 @@ public sealed partial class TierGateway : IAsyncDisposable
     public async Task<long?> ResolveVersionAsync(string model, string alias, CancellationToken ct)
     {
         var response = await _upstream.GetAsync($"/v1/models/{model}/aliases/{alias}", ct, noCache: true);
-        return response.Status == 200 && TryReadVersion(response.Body, out var version, out var digest)
-            ? (_versions[(model, version)] = digest) is not null ? version : null
-            : null;
+        if (response.Status != 200 || !TryReadVersion(response.Body, out var version, out var digest))
+        {
+            return null;
+        }
+        _versions[(model, version)] = digest;
+        return version;
     }
 
     /// <summary>Starts fetching every blob of a version's artifact; returns its digest, or null when upstream has no such version.</summary>

@@ -46,15 +46,7 @@ public sealed class Upstream : IDisposable
     public async Task<UpstreamResponse> GetAsync(string pathAndQuery, CancellationToken ct, string? authorization = null,
         bool noCache = false, TimeSpan? timeout = null)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, ControlUrl + pathAndQuery);
-        if (authorization is not null)
-        {
-            request.Headers.TryAddWithoutValidation("Authorization", authorization);
-        }
-        else if (_token.Length > 0)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _token);
-        }
+        using var request = Get(ControlUrl + pathAndQuery, authorization);
         if (noCache)
         {
             request.Headers.CacheControl = new CacheControlHeaderValue { NoCache = true };
@@ -97,14 +89,11 @@ public sealed class Upstream : IDisposable
     public async Task<HttpResponseMessage> ForwardAsync(string pathAndQuery, IEnumerable<KeyValuePair<string, string>> headers,
         CancellationToken ct)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, ControlUrl + pathAndQuery);
-        foreach (var (name, value) in headers)
+        var forwarded = headers.ToList();
+        using var request = Get(ControlUrl + pathAndQuery, forwarded.FirstOrDefault(h => h.Key == "Authorization").Value);
+        foreach (var (name, value) in forwarded.Where(h => h.Key != "Authorization"))
         {
             request.Headers.TryAddWithoutValidation(name, value);
-        }
-        if (request.Headers.Authorization is null && _token.Length > 0)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _token);
         }
         try
         {
@@ -146,11 +135,7 @@ public sealed class Upstream : IDisposable
     {
         var url = await DataUrlAsync(ct).ConfigureAwait(false) + "/chunks/sha256/" + digest.Hex
             + (repair ? "?repair=1" : "");
-        using var request = new HttpRequestMessage(HttpMethod.Get, url);
-        if (_token.Length > 0)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _token);
-        }
+        using var request = Get(url);
         using var stall = CancellationTokenSource.CreateLinkedTokenSource(ct);
         stall.CancelAfter(StallTimeout);
         byte[]? buffer = null;
@@ -212,12 +197,8 @@ public sealed class Upstream : IDisposable
     public async Task<(HttpResponseMessage Response, Stream Body)> OpenRangeAsync(string blobDigest, long first, long last, CancellationToken ct)
     {
         var url = await DataUrlAsync(ct).ConfigureAwait(false) + "/blobs/sha256/" + blobDigest["sha256:".Length..];
-        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        using var request = Get(url);
         request.Headers.Range = new RangeHeaderValue(first, last);
-        if (_token.Length > 0)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _token);
-        }
         HttpResponseMessage? response = null;
         try
         {
@@ -240,6 +221,21 @@ public sealed class Upstream : IDisposable
         {
             response?.Dispose();
         }
+    }
+
+    /// <summary>A GET with <paramref name="authorization"/> (a client's own header) or else this tier's token.</summary>
+    private HttpRequestMessage Get(string url, string? authorization = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, url);
+        if (authorization is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        }
+        else if (_token.Length > 0)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _token);
+        }
+        return request;
     }
 
     public void Dispose() => _http.Dispose();

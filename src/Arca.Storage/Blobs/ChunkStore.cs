@@ -120,20 +120,6 @@ public sealed class ChunkStore : IAsyncDisposable
 
     public bool TryLocate(in ChunkDigest digest, out ChunkLocation location) => Index.TryGet(digest, out location);
 
-    /// <summary>
-    /// Stores one chunk whose digest the caller has verified (a tier filling from upstream) as its own segment and
-    /// indexes it. Durable only if <see cref="ShardStore.SyncWrites"/> is on.
-    /// </summary>
-    public ChunkLocation Put(in ChunkDigest digest, ReadOnlySpan<byte> bytes)
-    {
-        using var writer = Shards.Lease();
-        var location = writer.Append(digest, bytes);
-        writer.Flush();
-        Index.Put(digest, location);
-        NoteIndexed(1);
-        return location;
-    }
-
     /// <summary>The pack handle for sendfile or positional reads.</summary>
     public SafeFileHandle? PackHandle(int pack) => Shards.Handle(pack);
 
@@ -165,18 +151,8 @@ public sealed class ChunkStore : IAsyncDisposable
         return extents;
     }
 
-    /// <summary>
-    /// Whether the index is checkpointed as chunks are added (an origin). A cache rebuilds its index from the pack
-    /// headers at every start instead, so it turns this off and spends no I/O on snapshots.
-    /// </summary>
-    public bool CheckpointsIndex { get; set; } = true;
-
     internal void NoteIndexed(int count)
     {
-        if (!CheckpointsIndex)
-        {
-            return;
-        }
         if (Interlocked.Add(ref _unCheckpointed, count) > 4096)
         {
             Interlocked.Exchange(ref _unCheckpointed, 0);
