@@ -56,6 +56,9 @@ public sealed class AliasesTests : IAsyncLifetime
         Assert.Equal(1, target.Long("revision"));
         Assert.Equal("\"1\"", response.RawHeader("ETag"));
         Assert.Equal($"max-age={_server.Options.ResolveMaxAgeSeconds}", response.RawHeader("Cache-Control"));
+        // The hot path answers with a Content-Length (one write, no chunked framing).
+        Assert.Null(response.Headers.TransferEncodingChunked);
+        Assert.True(response.Content.Headers.ContentLength > 0);
 
         using var unchanged = await _server.Admin.SendAsync(HttpMethod.Get, "/v1/models/fraud/aliases/prod",
             configure: r => r.Headers.TryAddWithoutValidation("If-None-Match", "\"1\""));

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Arca.Metadata;
@@ -16,7 +17,22 @@ public static class Exchange
     {
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = JsonContentType;
-        return JsonSerializer.SerializeAsync(ctx.Response.Body, value, type, ctx.RequestAborted);
+        return WriteJson(ctx, value, type);
+    }
+
+    /// <summary>
+    /// Serialises into one pooled buffer and sends it with a <c>Content-Length</c> in one write: no chunked framing,
+    /// and the headers and the body leave in one segment. Responses are bounded (lists are paginated).
+    /// </summary>
+    private static Task WriteJson<T>(HttpContext ctx, T value, JsonTypeInfo<T> type)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            JsonSerializer.Serialize(writer, value, type);
+        }
+        ctx.Response.ContentLength = buffer.WrittenCount;
+        return ctx.Response.Body.WriteAsync(buffer.WrittenMemory, ctx.RequestAborted).AsTask();
     }
 
     public static Task Problem(HttpContext ctx, string code, string? detail, ModelVersion? existing = null)
@@ -37,7 +53,7 @@ public static class Exchange
         }
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = ProblemContentType;
-        return JsonSerializer.SerializeAsync(ctx.Response.Body, problem, ServerJson.Web.Problem, ctx.RequestAborted);
+        return WriteJson(ctx, problem, ServerJson.Web.Problem);
     }
 
     public static Task Problem<T>(HttpContext ctx, StoreResult<T> failed) =>
