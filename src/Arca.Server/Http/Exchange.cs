@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Arca.Metadata;
@@ -21,18 +20,15 @@ public static class Exchange
     }
 
     /// <summary>
-    /// Serialises into one pooled buffer and sends it with a <c>Content-Length</c> in one write: no chunked framing,
+    /// Serialises into one buffer and sends it with a <c>Content-Length</c> in one write: no chunked framing,
     /// and the headers and the body leave in one segment. Responses are bounded (lists are paginated).
     /// </summary>
     private static Task WriteJson<T>(HttpContext ctx, T value, JsonTypeInfo<T> type)
     {
-        var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            JsonSerializer.Serialize(writer, value, type);
-        }
-        ctx.Response.ContentLength = buffer.WrittenCount;
-        return ctx.Response.Body.WriteAsync(buffer.WrittenMemory, ctx.RequestAborted).AsTask();
+        // Serialised with the type's own options (their encoder leaves '&' and '+' in presigned URLs as they are).
+        var body = JsonSerializer.SerializeToUtf8Bytes(value, type);
+        ctx.Response.ContentLength = body.Length;
+        return ctx.Response.Body.WriteAsync(body, ctx.RequestAborted).AsTask();
     }
 
     public static Task Problem(HttpContext ctx, string code, string? detail, ModelVersion? existing = null)

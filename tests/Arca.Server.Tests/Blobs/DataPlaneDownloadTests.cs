@@ -54,6 +54,13 @@ public sealed class DataPlaneDownloadTests : IAsyncLifetime
         var manifest = await Curl.GetAsync(download.Str("manifest_url"));
         Assert.Equal(200, manifest.Status);
         Assert.Equal(artifact, BlobFixtures.Sha256(manifest.Body));
+
+        // The URLs are written as they are, '&' not escaped to \u0026: scripts cut them out with sed or grep.
+        using var raw = await _server.Admin.GetAsync($"/v1/artifacts/{artifact}/download?ttl=120");
+        var text = await raw.Content.ReadAsStringAsync();
+        Assert.Contains("&sig=", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("\\u0026", text, StringComparison.Ordinal);
+        Assert.Equal(System.Text.Encoding.UTF8.GetByteCount(text), raw.Content.Headers.ContentLength);
     }
 
     [Fact]
