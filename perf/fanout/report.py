@@ -270,8 +270,9 @@ def main():
         "took at the edge. Bytes are the `tx_bytes` / `rx_bytes` of the veths (frames, headers "
         "included) during the run: origin egress, the seeder's and all edges' downstream links, all nodes' receive. "
         "CPU busy = /proc/stat over the run, all cores (softirq — the veth/bridge/tbf work — included); server CPU = "
-        "user+system of the origin/seeder/edge processes; client CPU = user+system of the node clients (curl / "
-        "`arca pull`, writing to tmpfs); softirq + kthreads = irq/softirq time of the machine plus the kernel threads' "
+        "user+system of the origin/seeder/edge processes; client CPU = user+system of the node clients (curl "
+        "piped into `openssl dgst -sha256`, so the node's copy is checked without being written anywhere; `arca pull` "
+        "writes, verifies and places files on tmpfs); softirq + kthreads = irq/softirq time of the machine plus the kernel threads' "
         "time (ksoftirqd, kworkers: veth, bridge, tbf, forwarding, TCP receive); other = process time not accounted "
         "for by any of these (other work on the machine, e.g. a build). "
         "⚠ = busy > 90%: the CPU, not only the links, may have set the pace.",

@@ -191,7 +191,7 @@ ensure_pkg() {  # ensure_pkg COMMAND PACKAGE
 
 ensure_tools() {
     local t
-    for t in ip tc curl jq python3 sha256sum; do command -v "$t" >/dev/null || die "$t is needed"; done
+    for t in ip tc curl jq python3 sha256sum openssl; do command -v "$t" >/dev/null || die "$t is needed"; done
     if has_scenario a || has_scenario b || has_scenario c; then ensure_pkg nginx nginx; fi
     if has_scenario c; then ensure_pkg varnishd varnish; fi
     # The distro packages start their own daemons on install; ours run only inside the namespaces.
@@ -599,7 +599,7 @@ trace_links() {
         line=$EPOCHREALTIME
         for c in "${cols[@]}"; do read -r v < "$c"; line+=" $v"; done
         echo "$line" >> "$file"
-        sleep 0.5
+        sleep "${FANOUT_TRACE_INTERVAL:-0.5}"
     done
 }
 
@@ -671,6 +671,10 @@ run_scenario() {
         got[${n%%/*}]=$h
     done < <(find "$shm/$scenario" -mindepth 2 -type f -name model.bin -print0 2>/dev/null \
                  | xargs -0 -r -n 4 -P 2 sha256sum)
+    # curl nodes hashed their stream (OUT.sha, "<hex> *stdin"); `arca pull` nodes wrote files, hashed above.
+    for ((n = 0; n < nodes; n++)); do
+        [[ -z ${got[$n]:-} && -s $shm/$scenario/n$n.sha ]] && read -r got[$n] _ < "$shm/$scenario/n$n.sha"
+    done
     for ((n = 0; n < nodes; n++)); do
         if [[ ${got[$n]:-} == "$artifact_sha" ]]; then
             ok=$((ok + 1))

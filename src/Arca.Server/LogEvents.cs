@@ -19,4 +19,5 @@ internal static class LogEvents
     public const int EventsLost = 1432;
     public const int Prewarming = 1433;
     public const int PrewarmFailed = 1434;
+    public const int UpstreamTokenRejected = 1435;
 }

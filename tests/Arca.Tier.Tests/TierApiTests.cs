@@ -206,6 +206,47 @@ public sealed class TierApiTests(TierTreeFixture fixture) : IClassFixture<TierTr
         Assert.NotEqual(v1.Version, v2.Version);
     }
 
+    [Fact]
+    public async Task A_manifest_fetched_for_a_download_below_makes_the_tier_start_filling_the_layers()
+    {
+        // What an edge sends up when its client asked for download URLs: the seeder starts on the layers' bytes at once.
+        var plain = await PublishedVersion.PublishAsync(Tree.OriginApi, "fanout/prefetch-plain", 3 * MiB + 17);
+        var marked = await PublishedVersion.PublishAsync(Tree.OriginApi, "fanout/prefetch-marked", 3 * MiB + 29);
+        using var http = Tree.Client();
+        foreach (var (version, prefetch) in new[] { (plain, false), (marked, true) })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"{Tree.Seeder.ControlUrl}/v1/manifests/{version.ArtifactDigest}");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Tree.Token);
+            if (prefetch)
+            {
+                request.Headers.Add("X-Arca-Prefetch", "layers");
+            }
+            using var response = await http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        long Held(TierStatus status, PublishedVersion v) => status.Version(v.Model, v.Version)?.GetProperty("held_bytes").GetInt64() ?? -1;
+        TierStatus? last = null;
+        await Eventually.WaitAsync(async () => Held(last = await Tree.SeederApi.StatusAsync(marked.Model, marked.Version), marked) > 0,
+            TimeSpan.FromSeconds(20), () => $"the seeder did not start filling the prefetched layer: {last}");
+        // A manifest read alone (arca show, diff) moves no bytes.
+        await Task.Delay(500);
+        var status = await Tree.SeederApi.StatusAsync(plain.Model, plain.Version);
+        Assert.True(Held(status, plain) == 0, $"a plain manifest read filled bytes: {status}");
+    }
+
+    [Fact]
+    public async Task A_tier_whose_upstream_token_is_rejected_says_so_in_its_log_at_start()
+    {
+        await using var edge = await ArcaProcess.StartAsync("edge-bad-token", "edge", Tree.Origin.ControlUrl,
+            "arca_000000000000_not-a-real-token");
+        await Eventually.WaitAsync(() => edge.Output.Contains("rejects tier.upstream_token (401)", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(15), () => "no startup error about the rejected token:\n" + edge.Output);
+        await using var good = await ArcaProcess.StartAsync("edge-good-token", "edge", Tree.Origin.ControlUrl, Tree.Token);
+        await Task.Delay(1000);
+        Assert.DoesNotContain("rejects tier.upstream_token", good.Output, StringComparison.Ordinal);
+    }
+
     private static bool Same(System.Text.Json.JsonElement a, System.Text.Json.JsonElement b) =>
         System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(a.GetRawText()), System.Text.Json.Nodes.JsonNode.Parse(b.GetRawText()));
 }

@@ -23,6 +23,12 @@ namespace Arca.Server.Tier;
 /// </summary>
 public sealed partial class TierGateway : IAsyncDisposable
 {
+    /// <summary>
+    /// Sent by a tier with its manifest fetch when a client of its own asked for download URLs: the tier above starts
+    /// fetching the layers' first runs from its own upstream right away instead of when the first bytes are asked for.
+    /// </summary>
+    public const string PrefetchHeader = "X-Arca-Prefetch";
+
     private static readonly TimeSpan TokenTtl = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan BadTokenTtl = TimeSpan.FromSeconds(5);
     private const int MaxImmutable = 20_000;
@@ -54,6 +60,7 @@ public sealed partial class TierGateway : IAsyncDisposable
         _log = log;
         Access = new Access(AuthenticateAsync, options.AnonymousRead);
         _follower = Task.Run(FollowEventsAsync);
+        _ = Task.Run(CheckUpstreamTokenAsync);
     }
 
     /// <summary>Authorization of this tier's clients (tokens checked upstream).</summary>
@@ -89,9 +96,11 @@ public sealed partial class TierGateway : IAsyncDisposable
             {
                 return;
             }
+            // Download URLs (or a tier below that was asked for them) mean the layers are read next.
+            var prefetch = segments.Length == 4 || ctx.Request.Headers[PrefetchHeader] == "layers";
             try
             {
-                if (await EnsureManifestAsync(m, ctx.RequestAborted) && segments.Length == 4)
+                if (await EnsureManifestAsync(m, ctx.RequestAborted, prefetch) && prefetch)
                 {
                     await AnticipateDownloadAsync(m, ctx.RequestAborted);
                 }
@@ -332,13 +341,13 @@ public sealed partial class TierGateway : IAsyncDisposable
     }
 
     /// <summary>Makes sure the manifest, its own blob and every layer's recipe are recorded here. False: the upstream has no such manifest.</summary>
-    public async Task<bool> EnsureManifestAsync(string digest, CancellationToken ct)
+    public async Task<bool> EnsureManifestAsync(string digest, CancellationToken ct, bool prefetch = false)
     {
         if (!Names.IsValidDigest(digest) || _catalog.GetManifest(digest) is not null)
         {
             return true;
         }
-        var fetch = _manifestFetches.GetOrAdd(digest, d => Task.Run(() => FetchManifestAsync(d)));
+        var fetch = _manifestFetches.GetOrAdd(digest, d => Task.Run(() => FetchManifestAsync(d, prefetch)));
         try
         {
             return await fetch.WaitAsync(ct);
@@ -352,9 +361,10 @@ public sealed partial class TierGateway : IAsyncDisposable
         }
     }
 
-    private async Task<bool> FetchManifestAsync(string digest)
+    private async Task<bool> FetchManifestAsync(string digest, bool prefetch)
     {
-        var response = await _upstream.GetAsync("/v1/manifests/" + digest, _stopping.Token);
+        var response = await _upstream.GetAsync("/v1/manifests/" + digest, _stopping.Token,
+            extraHeaders: prefetch ? [new(PrefetchHeader, "layers")] : null);
         if (response.Status == 404)
         {
             return false;
@@ -498,6 +508,27 @@ public sealed partial class TierGateway : IAsyncDisposable
     }
 
     // ---- authentication ----------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// At start: asks the upstream who this tier's token is. A rejected <c>tier.upstream_token</c> is said in the log at
+    /// once rather than at the first client's request, and the upstream has checked (and cached) the token before the
+    /// first client needs it.
+    /// </summary>
+    private async Task CheckUpstreamTokenAsync()
+    {
+        try
+        {
+            var response = await _upstream.GetAsync("/v1/whoami", _stopping.Token);
+            if (response.Status is 401 or 403)
+            {
+                Log.UpstreamTokenRejected(_log, _upstream.ControlUrl, response.Status);
+            }
+        }
+        catch (Exception e) when (e is UpstreamException or OperationCanceledException)
+        {
+            // Unreachable for now: the event follower reports that, and retries.
+        }
+    }
 
     /// <summary>Checks a client's token with the upstream (<c>GET /v1/whoami</c>), cached; stale answers are used while it is down.</summary>
     public async ValueTask<Principal?> AuthenticateAsync(string token)
@@ -681,6 +712,10 @@ public sealed partial class TierGateway : IAsyncDisposable
 
         [LoggerMessage(EventId = LogEvents.FollowingEvents, Level = LogLevel.Information, Message = "following the event stream of {Upstream}")]
         public static partial void FollowingEvents(ILogger logger, string upstream);
+
+        [LoggerMessage(EventId = LogEvents.UpstreamTokenRejected, Level = LogLevel.Error,
+            Message = "{Upstream} rejects tier.upstream_token ({Status}): reads that need the upstream will fail until it is fixed")]
+        public static partial void UpstreamTokenRejected(ILogger logger, string upstream, int status);
 
         [LoggerMessage(EventId = LogEvents.EventsLost, Level = LogLevel.Warning, Message = "lost the event stream of {Upstream} ({Reason}); resolves fall back to their TTL; retrying")]
         public static partial void EventsLost(ILogger logger, string upstream, string reason);

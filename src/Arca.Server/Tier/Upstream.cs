@@ -44,9 +44,13 @@ public sealed class Upstream : IDisposable
     /// header, for pass-through). Throws <see cref="UpstreamException"/> when it cannot be reached or answers 5xx.
     /// </summary>
     public async Task<UpstreamResponse> GetAsync(string pathAndQuery, CancellationToken ct, string? authorization = null,
-        bool noCache = false, TimeSpan? timeout = null)
+        bool noCache = false, TimeSpan? timeout = null, IEnumerable<KeyValuePair<string, string>>? extraHeaders = null)
     {
         using var request = Get(ControlUrl + pathAndQuery, authorization);
+        foreach (var (name, value) in extraHeaders ?? [])
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
         if (noCache)
         {
             request.Headers.CacheControl = new CacheControlHeaderValue { NoCache = true };
