@@ -6,6 +6,7 @@
 # long the download-URL request took (arca-curl only, else "-").
 #
 #   node.sh ID OUTDIR FIFO RESULT TIMEOUT url URL                          plain HTTP GET (nginx, Varnish)
+#   node.sh ID OUTDIR FIFO RESULT TIMEOUT bearer URL TOKEN                  plain HTTP GET with a bearer token (arca)
 #   node.sh ID OUTDIR FIFO RESULT TIMEOUT arca-curl CONTROL DIGEST          arca, curl only: download JSON, then the layer
 #   node.sh ID OUTDIR FIFO RESULT TIMEOUT arca-pull CONTROL MODEL ARCA [TOKEN]   `arca pull`
 #
@@ -21,9 +22,10 @@ first_byte=-
 # instead of writing it to a file: 24 emulated nodes share two cores, and writing 3 GiB into fresh tmpfs pages cost more
 # CPU than any server in the tree (first touch of every page), which made the clients, not the links, set the pace.
 # Notes when the request went out and curl's time to first byte.
-fetch() {
-    local sent=$EPOCHREALTIME rc line
-    curl -sSf --max-time "$limit" -w '%{stderr}ttfb %{time_starttransfer}\n' "$1" 2>"$out.curl" \
+fetch() {  # fetch URL [curl options…]
+    local sent=$EPOCHREALTIME rc line url=$1
+    shift
+    curl -sSf --max-time "$limit" -w '%{stderr}ttfb %{time_starttransfer}\n' "$@" "$url" 2>"$out.curl" \
         | openssl dgst -sha256 -r > "$out.sha"
     rc=${PIPESTATUS[0]}
     line=$(grep '^ttfb ' "$out.curl")
@@ -50,6 +52,7 @@ arca_curl() {
 client() {
     case "$mode" in
         url) fetch "$1" ;;
+        bearer) fetch "$1" -H "Authorization: Bearer $2" ;;
         arca-curl) arca_curl "$1" "$2" ;;
         arca-pull)
             local token=()

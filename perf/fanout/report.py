@@ -10,6 +10,13 @@ import os
 import platform
 import sys
 
+CLIENTS = {
+    "curl": "one `curl -H 'Authorization: Bearer …' http://EDGE:8701/blobs/sha256/…` (by digest, like the nginx and "
+            "Varnish nodes, which also know their URL)",
+    "curl-url": "two `curl`s: `GET /v1/artifacts/{digest}/download` at the edge, then the presigned layer URL",
+    "arca": "`arca pull` (resolve, recipes, verification, placement on tmpfs)",
+}
+
 NAMES = {
     "a": "(a) direct from origin (nginx)",
     "b": "(b) nginx proxy_cache tree",
@@ -249,7 +256,7 @@ def main():
         f"is capped at its link rate whatever the number of clients.",
         f"- Artifact: S = {a.size_mib} MiB of random bytes ({size:,} B); every tier starts cold (fresh cache / "
         f"data dirs, servers restarted); all nodes start together (a FIFO barrier), each makes one pull; "
-        f"node client for (d): `{a.client}`.",
+        f"node client for (d): {CLIENTS.get(a.client, a.client)}.",
         "",
         "## Lower bound",
         "",

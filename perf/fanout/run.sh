@@ -67,7 +67,11 @@ options:
                      without it the run says so and adds none)
   --size-mib S       artifact size, MiB of random bytes (default 128)
   --scenarios LIST   comma-separated subset of a,b,c,d, run in this order (default a,b,c,d)
-  --client C         node client for scenario d: curl (download JSON + layer URL) or arca (`arca pull`) (default curl)
+  --client C         node client for scenario d (default curl):
+                       curl      one `curl` of the layer from the edge's data plane by digest, with a bearer token
+                                 (like the nginx and Varnish nodes, which know their URL)
+                       curl-url  two `curl`s: the download JSON from the edge, then its presigned layer URL
+                       arca      `arca pull`
   --arca PATH        arca binary (libe_sqlite3.so beside it); "arca" = the one on PATH; default: build from this
                      checkout (dotnet publish, Native AOT) into a temp dir, or use PATH when dotnet is missing
   --arca-set K=V     pass --set K=V to every arca server (repeatable), e.g. tier.fetch_concurrency=2
@@ -107,7 +111,7 @@ say() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
 [[ $(id -u) -eq 0 ]] || die "needs root (network namespaces, tc)"
-[[ $client == curl || $client == arca ]] || die "--client must be curl or arca"
+[[ $client == curl || $client == curl-url || $client == arca ]] || die "--client must be curl, curl-url or arca"
 for v in nodes edges node_mbit tier_mbit size_mib; do
     [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "--${v//_/-} must be a positive integer"
 done
@@ -497,6 +501,8 @@ start_scenario() {
             for ((i = 0; i < edges; i++)); do arca_wait_ready "$prefix-e$i" "edge$i" "$(edge_ip "$i")"; done
             if [[ $client == arca ]]; then
                 node_args=(arca-pull "http://@EDGE@:8700" "fanout/model:$version" "$arca" "$admin_token")
+            elif [[ $client == curl ]]; then
+                node_args=(bearer "http://@EDGE@:8701/blobs/sha256/$artifact_sha" "$admin_token")
             else
                 node_args=(arca-curl "http://@EDGE@:8700" "$manifest_digest")
             fi ;;

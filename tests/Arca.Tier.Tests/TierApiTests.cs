@@ -207,29 +207,38 @@ public sealed class TierApiTests(TierTreeFixture fixture) : IClassFixture<TierTr
     }
 
     [Fact]
-    public async Task A_manifest_fetched_for_a_download_below_makes_the_tier_start_filling_the_layers()
+    public async Task A_manifest_or_recipe_fetched_for_a_read_below_makes_the_tier_start_filling_the_bytes()
     {
-        // What an edge sends up when its client asked for download URLs: the seeder starts on the layers' bytes at once.
+        // What an edge sends up when its client asked for download URLs (manifest) or for a blob it lacks (recipe):
+        // the seeder starts on those bytes at once. A plain manifest read (arca show, diff) moves no bytes.
         var plain = await PublishedVersion.PublishAsync(Tree.OriginApi, "fanout/prefetch-plain", 3 * MiB + 17);
-        var marked = await PublishedVersion.PublishAsync(Tree.OriginApi, "fanout/prefetch-marked", 3 * MiB + 29);
+        var manifest = await PublishedVersion.PublishAsync(Tree.OriginApi, "fanout/prefetch-manifest", 3 * MiB + 29);
+        var recipe = await PublishedVersion.PublishAsync(Tree.OriginApi, "fanout/prefetch-recipe", 3 * MiB + 31);
         using var http = Tree.Client();
-        foreach (var (version, prefetch) in new[] { (plain, false), (marked, true) })
+        foreach (var (path, prefetch) in new[]
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, $"{Tree.Seeder.ControlUrl}/v1/manifests/{version.ArtifactDigest}");
+            ($"/v1/manifests/{plain.ArtifactDigest}", false),
+            ($"/v1/manifests/{manifest.ArtifactDigest}", true),
+            ($"/v1/blobs/{recipe.BlobDigest}/recipe", true),
+        })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, Tree.Seeder.ControlUrl + path);
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Tree.Token);
             if (prefetch)
             {
-                request.Headers.Add("X-Arca-Prefetch", "layers");
+                request.Headers.Add("X-Arca-Prefetch", "1");
             }
             using var response = await http.SendAsync(request);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 
         long Held(TierStatus status, PublishedVersion v) => status.Version(v.Model, v.Version)?.GetProperty("held_bytes").GetInt64() ?? -1;
-        TierStatus? last = null;
-        await Eventually.WaitAsync(async () => Held(last = await Tree.SeederApi.StatusAsync(marked.Model, marked.Version), marked) > 0,
-            TimeSpan.FromSeconds(20), () => $"the seeder did not start filling the prefetched layer: {last}");
-        // A manifest read alone (arca show, diff) moves no bytes.
+        foreach (var marked in new[] { manifest, recipe })
+        {
+            TierStatus? last = null;
+            await Eventually.WaitAsync(async () => Held(last = await Tree.SeederApi.StatusAsync(marked.Model, marked.Version), marked) > 0,
+                TimeSpan.FromSeconds(20), () => $"the seeder did not start filling {marked.Model}: {last}");
+        }
         await Task.Delay(500);
         var status = await Tree.SeederApi.StatusAsync(plain.Model, plain.Version);
         Assert.True(Held(status, plain) == 0, $"a plain manifest read filled bytes: {status}");
@@ -245,6 +254,29 @@ public sealed class TierApiTests(TierTreeFixture fixture) : IClassFixture<TierTr
         await using var good = await ArcaProcess.StartAsync("edge-good-token", "edge", Tree.Origin.ControlUrl, Tree.Token);
         await Task.Delay(1000);
         Assert.DoesNotContain("rejects tier.upstream_token", good.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_token_the_edge_never_saw_reads_its_data_plane_at_the_first_request_and_a_bad_one_gets_403()
+    {
+        var published = await PublishedVersion.PublishAsync(Tree.OriginApi, "fanout/fresh-token", 2 * MiB + 5);
+        var fresh = (await Tree.OriginApi.CallAsync(HttpMethod.Post, "/v1/tokens",
+            new System.Text.Json.Nodes.JsonObject { ["name"] = "fresh-node", ["roles"] = new System.Text.Json.Nodes.JsonArray("read"), ["models"] = "*" }))
+            .GetProperty("token").GetString()!;
+        using var http = BlobDownload.NewClient();
+        var url = $"{Tree.Edge.DataUrl}/blobs/{published.BlobDigest.Replace("sha256:", "sha256/", StringComparison.Ordinal)}";
+        foreach (var (token, expected) in new[] { (fresh, HttpStatusCode.OK), (fresh[..^3] + "xyz", HttpStatusCode.Forbidden) })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            using var response = await http.SendAsync(request);
+            var body = await response.Content.ReadAsByteArrayAsync();
+            Assert.True(response.StatusCode == expected, $"{(int)response.StatusCode}: {System.Text.Encoding.UTF8.GetString(body.AsSpan(0, Math.Min(body.Length, 300)))}");
+            if (expected == HttpStatusCode.OK)
+            {
+                Assert.Equal(published.BlobDigest, PublishedVersion.Sha256(body));
+            }
+        }
     }
 
     private static bool Same(System.Text.Json.JsonElement a, System.Text.Json.JsonElement b) =>

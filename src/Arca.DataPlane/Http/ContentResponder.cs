@@ -13,10 +13,13 @@ internal sealed class ContentResponder(IContentSource content, UrlSigner signer,
 
     public IContentSource Content => content;
 
+    public IBearerAuthorizer Bearer => bearer;
+
     public Response Decide(RequestHead head) => Decide(head, missResolved: false, null);
 
     /// <param name="missResolved">True when <paramref name="resolved"/> is what <see cref="IContentSource.LookupMissAsync"/> found.</param>
-    public Response Decide(RequestHead head, bool missResolved, ContentLayout? resolved)
+    /// <param name="tokenChecked">True once <see cref="IBearerAuthorizer.CheckAsync"/> ran for the request's token.</param>
+    public Response Decide(RequestHead head, bool missResolved, ContentLayout? resolved, bool tokenChecked = false)
     {
         var route = Route(head.Path, out var kind, out var hex);
         if (route is not null)
@@ -28,7 +31,7 @@ internal sealed class ContentResponder(IContentSource content, UrlSigner signer,
             return Response.Error(405, "only GET and HEAD are served here", extra: ResponseExtraHeader.Allow);
         }
 
-        var denied = Authorize(head);
+        var denied = Authorize(head, tokenChecked || missResolved);
         if (denied is not null)
         {
             return denied.Value;
@@ -131,7 +134,7 @@ internal sealed class ContentResponder(IContentSource content, UrlSigner signer,
         return null;
     }
 
-    private Response? Authorize(RequestHead head)
+    private Response? Authorize(RequestHead head, bool tokenChecked)
     {
         string? exp = null;
         string? sig = null;
@@ -185,6 +188,10 @@ internal sealed class ContentResponder(IContentSource content, UrlSigner signer,
         if (token is not null && bearer.Allows(token))
         {
             return null;
+        }
+        if (token is not null && !tokenChecked && bearer.IsUnknown(token))
+        {
+            return new Response { Status = 0, PendingToken = token };
         }
         return Response.Error(403, "access denied");
     }

@@ -42,6 +42,9 @@ internal struct Response
 
     public bool Repair;
 
+    /// <summary>With status 0: the bearer token still has to be checked (<see cref="IBearerAuthorizer.IsUnknown"/>).</summary>
+    public string? PendingToken;
+
     public static Response Error(int status, string text, bool close = false, ResponseExtraHeader extra = ResponseExtraHeader.None) => new()
     {
         Status = status,

@@ -200,10 +200,27 @@ internal sealed partial class DataPlaneConnection
     /// <summary>Content this node does not hold: the source (a tier) looks upstream, off the poller thread.</summary>
     private async ValueTask<Response> ResolveMissAsync(Response deferred)
     {
+        await Task.Yield(); // leave the poller thread: the token check and the lookup may wait on the network
+        if (deferred.PendingToken is { } token)
+        {
+            try
+            {
+                await _context.Responder.Bearer.CheckAsync(token);
+                deferred = _context.Responder.Decide(_head, missResolved: false, null, tokenChecked: true);
+            }
+            catch (Exception e)
+            {
+                Log.MissLookupFailed(_context.Logger, _head.Path, e.Message);
+                return Response.Error(502, "the token cannot be checked: the upstream cannot be reached: " + e.Message);
+            }
+            if (!deferred.Deferred)
+            {
+                return deferred;
+            }
+        }
         ContentLayout? layout;
         try
         {
-            await Task.Yield(); // leave the poller thread: the lookup may wait on the network
             layout = await _context.Responder.Content.LookupMissAsync(deferred.Kind, deferred.Hex!, deferred.Repair, CancellationToken.None);
         }
         catch (Exception e)

@@ -61,17 +61,20 @@ public sealed partial class TierContent(TierChunkCache cache, ChunkFetcher fetch
             }
             return _cache.Store.TryLocate(chunk, out var location) ? ChunkLayout(chunk, location.Length) : null;
         }
-        return await GetBlobAsync(digest, ct).ConfigureAwait(false) is { } blob ? BlobLayout(blob) : null;
+        return await GetBlobAsync(digest, ct, prefetch: true).ConfigureAwait(false) is { } blob ? BlobLayout(blob) : null;
     }
 
-    /// <summary>The blob's recipe, from memory, the local catalog, or the upstream (then recorded locally). Null: upstream has no such blob.</summary>
-    public async Task<TierBlob?> GetBlobAsync(string digest, CancellationToken ct)
+    /// <summary>
+    /// The blob's recipe, from memory, the local catalog, or the upstream (then recorded locally). Null: upstream has no
+    /// such blob. <paramref name="prefetch"/>: its bytes are read next, so the upstream may start fetching them now.
+    /// </summary>
+    public async Task<TierBlob?> GetBlobAsync(string digest, CancellationToken ct, bool prefetch = false)
     {
         if (KnownBlob(digest) is { } known)
         {
             return known;
         }
-        var fetch = _recipeFetches.GetOrAdd(digest, d => Task.Run(() => FetchRecipeAsync(d)));
+        var fetch = _recipeFetches.GetOrAdd(digest, d => Task.Run(() => FetchRecipeAsync(d, prefetch)));
         try
         {
             return await fetch.WaitAsync(ct).ConfigureAwait(false);
@@ -154,9 +157,10 @@ public sealed partial class TierContent(TierChunkCache cache, ChunkFetcher fetch
         return blob;
     }
 
-    private async Task<TierBlob?> FetchRecipeAsync(string digest)
+    private async Task<TierBlob?> FetchRecipeAsync(string digest, bool prefetch)
     {
-        var response = await upstream.GetAsync($"/v1/blobs/{digest}/recipe", CancellationToken.None).ConfigureAwait(false);
+        var response = await upstream.GetAsync($"/v1/blobs/{digest}/recipe", CancellationToken.None,
+            extraHeaders: prefetch ? [new(TierGateway.PrefetchHeader, "1")] : null).ConfigureAwait(false);
         if (response.Status == 404)
         {
             return null;

@@ -24,8 +24,9 @@ namespace Arca.Server.Tier;
 public sealed partial class TierGateway : IAsyncDisposable
 {
     /// <summary>
-    /// Sent by a tier with its manifest fetch when a client of its own asked for download URLs: the tier above starts
-    /// fetching the layers' first runs from its own upstream right away instead of when the first bytes are asked for.
+    /// <c>X-Arca-Prefetch: 1</c>, sent by a tier with the manifest or recipe fetch it makes because a client of its own
+    /// is about to read bytes (it asked for download URLs, or for a blob this tier does not hold): the tier above starts
+    /// fetching the first run of those blobs from its own upstream right away, not one round trip later.
     /// </summary>
     public const string PrefetchHeader = "X-Arca-Prefetch";
 
@@ -97,7 +98,7 @@ public sealed partial class TierGateway : IAsyncDisposable
                 return;
             }
             // Download URLs (or a tier below that was asked for them) mean the layers are read next.
-            var prefetch = segments.Length == 4 || ctx.Request.Headers[PrefetchHeader] == "layers";
+            var prefetch = segments.Length == 4 || ctx.Request.Headers[PrefetchHeader] == "1";
             try
             {
                 if (await EnsureManifestAsync(m, ctx.RequestAborted, prefetch) && prefetch)
@@ -121,11 +122,12 @@ public sealed partial class TierGateway : IAsyncDisposable
             {
                 return;
             }
+            var prefetch = segments.Length == 4 && ctx.Request.Headers[PrefetchHeader] == "1";
             try
             {
-                if (Names.IsValidDigest(b))
+                if (Names.IsValidDigest(b) && await _content.GetBlobAsync(b, ctx.RequestAborted, prefetch) is { } blob && prefetch)
                 {
-                    await _content.GetBlobAsync(b, ctx.RequestAborted);
+                    _content.Anticipate(blob);
                 }
             }
             catch (UpstreamException e)
@@ -364,7 +366,7 @@ public sealed partial class TierGateway : IAsyncDisposable
     private async Task<bool> FetchManifestAsync(string digest, bool prefetch)
     {
         var response = await _upstream.GetAsync("/v1/manifests/" + digest, _stopping.Token,
-            extraHeaders: prefetch ? [new(PrefetchHeader, "layers")] : null);
+            extraHeaders: prefetch ? [new(PrefetchHeader, "1")] : null);
         if (response.Status == 404)
         {
             return false;
@@ -533,7 +535,7 @@ public sealed partial class TierGateway : IAsyncDisposable
     /// <summary>Checks a client's token with the upstream (<c>GET /v1/whoami</c>), cached; stale answers are used while it is down.</summary>
     public async ValueTask<Principal?> AuthenticateAsync(string token)
     {
-        var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+        var key = TokenKey(token);
         var now = _time.GetUtcNow();
         if (_tokens.TryGetValue(key, out var known) && now - known.At < (known.Principal is null ? BadTokenTtl : TokenTtl))
         {
@@ -564,26 +566,37 @@ public sealed partial class TierGateway : IAsyncDisposable
         }
     }
 
-    /// <summary>For the data plane (which must not block): only tokens already checked; an unknown one is checked in the background.</summary>
+    /// <summary>
+    /// For the data plane (which must not block): tokens already checked. One checked longer ago than the TTL is still
+    /// answered from memory while it is checked again in the background, so a revocation reaches this tier's data plane
+    /// within about a minute. An unknown token is <see cref="IsUnknownToken"/>: the data plane awaits its check.
+    /// </summary>
     public bool AllowsCached(string token)
     {
-        var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
-        if (_tokens.TryGetValue(key, out var known) && known.Principal is { } p)
+        if (!_tokens.TryGetValue(TokenKey(token), out var known))
         {
-            return p.Allows(Roles.Read, null);
+            return false;
         }
-        _ = Task.Run(async () =>
+        if (_time.GetUtcNow() - known.At >= (known.Principal is null ? BadTokenTtl : TokenTtl))
         {
-            try
+            _ = Task.Run(async () =>
             {
-                await AuthenticateAsync(token);
-            }
-            catch (UpstreamException)
-            {
-            }
-        });
-        return false;
+                try
+                {
+                    await AuthenticateAsync(token);
+                }
+                catch (UpstreamException)
+                {
+                }
+            });
+        }
+        return known.Principal is { } p && p.Allows(Roles.Read, null);
     }
+
+    /// <summary>True for a token this tier has not checked with its upstream yet.</summary>
+    public bool IsUnknownToken(string token) => !_tokens.ContainsKey(TokenKey(token));
+
+    private static string TokenKey(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 
     // ---- following upstream events --------------------------------------------------------------------------------
 
