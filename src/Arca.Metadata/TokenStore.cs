@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -8,7 +9,8 @@ namespace Arca.Metadata;
 
 /// <summary>
 /// Bearer tokens <c>arca_&lt;id&gt;_&lt;secret&gt;</c>. Only a SHA-256 of each token is stored; active tokens are kept
-/// in memory by id so that authenticating a request costs one hash and no query.
+/// in memory by id so that authenticating a request costs one hash and no query, and none for a token that already
+/// matched (compared in constant time with the one remembered; forgotten when the token is revoked).
 /// </summary>
 public sealed class TokenStore
 {
@@ -16,7 +18,7 @@ public sealed class TokenStore
     private const int IdLength = 12;
 
     private readonly MetadataDatabase _db;
-    private readonly ConcurrentDictionary<string, (byte[] Hash, Principal Principal)> _active = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Active> _active = new(StringComparer.Ordinal);
 
     public TokenStore(MetadataDatabase db)
     {
@@ -28,7 +30,7 @@ public sealed class TokenStore
         while (r.Read())
         {
             Principal.TryParseRoles(r.GetString(3).Split(','), out var roles, out _);
-            _active[r.GetString(0)] = ((byte[])r.GetValue(2), new Principal(r.GetString(0), r.GetString(1), roles, r.GetString(4)));
+            _active[r.GetString(0)] = new Active((byte[])r.GetValue(2), new Principal(r.GetString(0), r.GetString(1), roles, r.GetString(4)));
         }
     }
 
@@ -44,7 +46,27 @@ public sealed class TokenStore
         {
             return null;
         }
-        return CryptographicOperations.FixedTimeEquals(Hash(token), entry.Hash) ? entry.Principal : null;
+        if (entry.Matched is { } matched && matched.Length == token.Length
+            && CryptographicOperations.FixedTimeEquals(MemoryMarshal.AsBytes(matched.AsSpan()), MemoryMarshal.AsBytes(token.AsSpan())))
+        {
+            return entry.Principal;
+        }
+        if (!CryptographicOperations.FixedTimeEquals(Hash(token), entry.Hash))
+        {
+            return null;
+        }
+        entry.Matched = token;
+        return entry.Principal;
+    }
+
+    /// <summary>An active token: its stored hash, who it is, and the token text that last matched the hash.</summary>
+    private sealed class Active(byte[] hash, Principal principal)
+    {
+        public byte[] Hash { get; } = hash;
+
+        public Principal Principal { get; } = principal;
+
+        public volatile string? Matched;
     }
 
     public Task<StoreResult<(TokenInfo Info, string Token)>> CreateAsync(string actor, string name, Roles roles, string modelsGlob)
@@ -76,7 +98,7 @@ public sealed class TokenStore
             var info = Get(ctx.Connection, id)!;
             var json = JsonSerializer.Serialize(info, MetadataJson.Default.TokenInfo);
             ctx.AppendAudit("token.create", "token/" + id, null, json, "");
-            ctx.AfterCommit(() => _active[id] = (hash, new Principal(id, name, roles, modelsGlob)));
+            ctx.AfterCommit(() => _active[id] = new Active(hash, new Principal(id, name, roles, modelsGlob)));
             return StoreResult<(TokenInfo, string)>.Ok((info, token));
         });
     }

@@ -144,5 +144,13 @@ public sealed class TokensTests : IAsyncLifetime
         using var response = await _server.Client(forged).GetAsync("/v1/models");
 
         await response.ExpectProblemAsync(HttpStatusCode.Unauthorized, "UNAUTHORIZED");
+
+        // Once the real token has matched (and is remembered), the forged one still fails and the real one still works.
+        await _server.Client(token.Token).GetJsonAsync("/v1/models");
+        using var again = await _server.Client(forged).GetAsync("/v1/models");
+        await again.ExpectProblemAsync(HttpStatusCode.Unauthorized, "UNAUTHORIZED");
+        using var shorter = await _server.Client(token.Token[..^1]).GetAsync("/v1/models");
+        await shorter.ExpectProblemAsync(HttpStatusCode.Unauthorized, "UNAUTHORIZED");
+        await _server.Client(token.Token).GetJsonAsync("/v1/models");
     }
 }
