@@ -54,9 +54,9 @@ LABEL = {
     ("push", "arca"): "`arca push DIR` (hashes while uploading, 4 files at once)",
     ("push", "curl-seq"): "`curl -T FILE` to `PUT /v1/blobs?digest=…`, files one after another",
     ("push", "curl-par"): "`curl -T FILE`, all files at once",
-    ("pull", "arca"): "`arca pull` (defaults: --parallel 4 --streams 4, chunks verified)",
+    ("pull", "arca"): "`arca pull` (defaults: --parallel 4 --streams 8, chunks verified)",
     ("pull", "arca-streams1"): "`arca pull --streams 1`",
-    ("pull", "arca-streams8"): "`arca pull --streams 8`",
+    ("pull", "arca-streams4"): "`arca pull --streams 4`",
     ("pull", "arca-no-verify-chunks"): "`arca pull --no-verify-chunks` (file sha256 only)",
     ("pull", "curl-seq"): "`curl -s -o` each layer URL, one after another",
     ("pull", "curl-par"): "`curl -s -o` each layer URL, all at once",
@@ -65,7 +65,7 @@ LABEL = {
 PUSH_REFS = ["curl-seq", "curl-par"]
 PULL_REFS = ["curl-seq", "curl-par", "aria2c"]
 PUSH_ORDER = ["arca", "curl-seq", "curl-par"]
-PULL_ORDER = ["arca", "arca-streams1", "arca-streams8", "arca-no-verify-chunks", "curl-seq", "curl-par", "aria2c"]
+PULL_ORDER = ["arca", "arca-streams1", "arca-streams4", "arca-no-verify-chunks", "curl-seq", "curl-par", "aria2c"]
 
 lines = []
 w = lines.append

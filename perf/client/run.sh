@@ -6,7 +6,7 @@
 #         server process on a fresh, empty data dir, so nothing is deduplicated away;
 #   pull: `arca pull` (sha256 of every file and every chunk verified, atomic placement, fsync) vs `curl -s -o` of
 #         each presigned layer URL (one after another, and all at once) vs `aria2c -x8 -s8 -k1M` with all URLs in one
-#         input file; plus arca with --streams 1/4/8 and --no-verify-chunks. The server's packs are read right
+#         input file; plus arca with --streams 1/4 (8 is the default) and --no-verify-chunks. The server's packs are read right
 #         before every pull run (warm), the output goes to a fresh directory each time.
 # Repetitions alternate the order of the variants; cells are medians. Prints the tables and writes
 # perf/results/client.md with the command that made it.
@@ -312,7 +312,7 @@ check_output() {  # the reference tools' output must be the model, byte for byte
     done
 }
 
-pull_variants=(arca curl-seq curl-par aria2c arca-streams1 arca-streams8 arca-no-verify-chunks)
+pull_variants=(arca curl-seq curl-par aria2c arca-streams1 arca-streams4 arca-no-verify-chunks)
 say "pull: ${#pull_variants[@]} variants x $reps reps"
 for (( rep = 1; rep <= reps; rep++ )); do
     for variant in $(rotate pull_variants "$rep"); do
@@ -322,7 +322,7 @@ for (( rep = 1; rep <= reps; rep++ )); do
         case "$variant" in
             arca) measure pull arca "$rep" pull_arca ;;
             arca-streams1) measure pull arca-streams1 "$rep" pull_arca --streams 1 ;;
-            arca-streams8) measure pull arca-streams8 "$rep" pull_arca --streams 8 ;;
+            arca-streams4) measure pull arca-streams4 "$rep" pull_arca --streams 4 ;;
             arca-no-verify-chunks) measure pull arca-no-verify-chunks "$rep" pull_arca --no-verify-chunks ;;
             curl-seq) measure pull curl-seq "$rep" pull_curl_seq ;;
             curl-par) measure pull curl-par "$rep" pull_curl_par ;;

@@ -90,8 +90,14 @@ internal sealed class LayerDownloader(HttpClient http, RemoteLayer layer, string
                     }
                     await hashedSignal.WaitAsync(failure.Token);
                 }
-                var problem = verifier.Append(piece.Buffer.AsSpan(0, piece.Length));
-                ArrayPool<byte>.Shared.Return(piece.Buffer);
+                // The chunk digests on another core while this one hashes the whole file: two SHA-256 passes over
+                // every byte, side by side instead of one after the other.
+                var buffer = piece.Buffer;
+                var length = piece.Length;
+                var chunkCheck = verifier.HasRecipe ? Task.Run(() => verifier.AppendChunks(buffer.AsSpan(0, length))) : null;
+                verifier.AppendWhole(buffer.AsSpan(0, length));
+                var problem = chunkCheck is null ? null : await chunkCheck;
+                ArrayPool<byte>.Shared.Return(buffer);
                 gate.Release();
                 if (problem is not null)
                 {
@@ -244,9 +250,20 @@ internal sealed class LayerDownloader(HttpClient http, RemoteLayer layer, string
         private int _chunkIndex;
         private long _inChunk;
 
+        public bool HasRecipe => chunks is not null;
+
+        /// <summary>Both digests; <see cref="AppendWhole"/> and <see cref="AppendChunks"/> may also run side by side.</summary>
         public string? Append(ReadOnlySpan<byte> data)
         {
-            _whole.AppendData(data);
+            AppendWhole(data);
+            return AppendChunks(data);
+        }
+
+        public void AppendWhole(ReadOnlySpan<byte> data) => _whole.AppendData(data);
+
+        /// <summary>Null, or what does not match.</summary>
+        public string? AppendChunks(ReadOnlySpan<byte> data)
+        {
             if (chunks is null)
             {
                 return null;

@@ -7,7 +7,7 @@ public sealed record PullOptions
     public int Parallel { get; init; } = 4;
 
     /// <summary>Concurrent range requests per layer.</summary>
-    public int Streams { get; init; } = 4;
+    public int Streams { get; init; } = 8;
 
     /// <summary>Bytes per range request.</summary>
     public int PieceBytes { get; init; } = 16 << 20;
