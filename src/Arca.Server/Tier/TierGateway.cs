@@ -45,6 +45,7 @@ public sealed partial class TierGateway : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Cached> _immutable = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task<bool>> _manifestFetches = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (Principal? Principal, DateTimeOffset At)> _tokens = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task<Principal?>> _tokenChecks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Model, long Version), string> _versions = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _follower;
@@ -541,29 +542,44 @@ public sealed partial class TierGateway : IAsyncDisposable
         {
             return known.Principal;
         }
+        // One upstream check per token at a time, however many requests carry it.
+        var check = _tokenChecks.GetOrAdd(key, _ => CheckTokenAsync(token, key));
         try
         {
-            var response = await _upstream.GetAsync("/v1/whoami", _stopping.Token, "Bearer " + token);
-            Principal? principal = null;
-            if (response.Status == 200)
-            {
-                using var doc = JsonDocument.Parse(response.Body);
-                var root = doc.RootElement;
-                Principal.TryParseRoles(root.GetProperty("roles").EnumerateArray().Select(r => r.GetString() ?? ""), out var roles, out _);
-                principal = new Principal(root.GetProperty("token_id").GetString() ?? "", root.GetProperty("name").GetString() ?? "",
-                    roles, root.GetProperty("models").GetString() ?? "*");
-            }
-            else if (response.Status is not (401 or 403))
-            {
-                throw new UpstreamException($"/v1/whoami answered {response.Status}");
-            }
-            _tokens[key] = (principal, now);
-            return principal;
+            return await check;
         }
         catch (UpstreamException) when (known.Principal is not null && now - known.At < TimeSpan.FromSeconds(_options.MaxStaleSeconds))
         {
             return known.Principal; // upstream down: a token seen valid recently stays valid for the stale window
         }
+        finally
+        {
+            if (check.IsCompleted)
+            {
+                ((ICollection<KeyValuePair<string, Task<Principal?>>>)_tokenChecks).Remove(new(key, check));
+            }
+        }
+    }
+
+    private async Task<Principal?> CheckTokenAsync(string token, string key)
+    {
+        var now = _time.GetUtcNow();
+        var response = await _upstream.GetAsync("/v1/whoami", _stopping.Token, "Bearer " + token);
+        Principal? principal = null;
+        if (response.Status == 200)
+        {
+            using var doc = JsonDocument.Parse(response.Body);
+            var root = doc.RootElement;
+            Principal.TryParseRoles(root.GetProperty("roles").EnumerateArray().Select(r => r.GetString() ?? ""), out var roles, out _);
+            principal = new Principal(root.GetProperty("token_id").GetString() ?? "", root.GetProperty("name").GetString() ?? "",
+                roles, root.GetProperty("models").GetString() ?? "*");
+        }
+        else if (response.Status is not (401 or 403))
+        {
+            throw new UpstreamException($"/v1/whoami answered {response.Status}");
+        }
+        _tokens[key] = (principal, now);
+        return principal;
     }
 
     /// <summary>
@@ -573,11 +589,12 @@ public sealed partial class TierGateway : IAsyncDisposable
     /// </summary>
     public bool AllowsCached(string token)
     {
-        if (!_tokens.TryGetValue(TokenKey(token), out var known))
+        var key = TokenKey(token);
+        if (!_tokens.TryGetValue(key, out var known))
         {
             return false;
         }
-        if (_time.GetUtcNow() - known.At >= (known.Principal is null ? BadTokenTtl : TokenTtl))
+        if (_time.GetUtcNow() - known.At >= (known.Principal is null ? BadTokenTtl : TokenTtl) && !_tokenChecks.ContainsKey(key))
         {
             _ = Task.Run(async () =>
             {

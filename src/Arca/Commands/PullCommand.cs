@@ -16,7 +16,7 @@ internal static class PullCommand
         var reference = new Argument<string>("model") { Description = "NAME (latest), NAME:7 or NAME@prod" };
         var dir = new Argument<string>("dir") { Description = "target directory" };
         var parallel = new Option<int>("--parallel") { Description = "layers fetched at once", DefaultValueFactory = _ => 4 };
-        var streams = new Option<int>("--streams") { Description = "range requests per layer", DefaultValueFactory = _ => 8 };
+        var streams = new Option<int>("--streams") { Description = "range requests per layer", DefaultValueFactory = _ => new PullOptions().Streams };
         var noChunks = new Option<bool>("--no-verify-chunks") { Description = "check only each file's sha256, not every chunk" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "no progress output" };
         var cmd = new Command("pull", "download a model version into DIR, verified (resumes an interrupted pull)");

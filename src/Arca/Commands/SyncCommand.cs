@@ -21,7 +21,7 @@ internal static class SyncCommand
         var keep = new Option<int>("--keep") { Description = "previous versions kept beyond the grace period", DefaultValueFactory = _ => 1 };
         var grace = new Option<string>("--grace") { Description = "how long every previous version stays (e.g. 15m)", DefaultValueFactory = _ => "15m" };
         var once = new Option<bool>("--once") { Description = "sync once and exit (for cron or a test)" };
-        var streams = new Option<int>("--streams") { Description = "range requests per layer", DefaultValueFactory = _ => 8 };
+        var streams = new Option<int>("--streams") { Description = "range requests per layer", DefaultValueFactory = _ => new PullOptions().Streams };
         var cmd = new Command("sync", "keep DIR/current on the version an alias points to (atomic flips, instant rollback)");
         cmd.Arguments.Add(reference);
         cmd.Arguments.Add(dir);

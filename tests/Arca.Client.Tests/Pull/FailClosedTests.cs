@@ -13,8 +13,8 @@ public sealed class FailClosedTests(ProxiedDataPlaneFixture fixture)
         var push = await client.RunAsync("push", source, "--model", "broken/store", "--json");
         Assert.True(push.ExitCode == 0, push.ToString());
 
-        var (pack, offset) = LocateInPacks(File.ReadAllBytes(Path.Combine(source, "weights.bin")), 3 * ModelFiles.MiB / 2);
-        FlipByte(pack, offset);
+        var (pack, offset) = Packs.Locate(fixture.Server.DataDir, File.ReadAllBytes(Path.Combine(source, "weights.bin")), 3 * ModelFiles.MiB / 2);
+        Packs.FlipByte(pack, offset);
         try
         {
             foreach (var flags in new[] { Array.Empty<string>(), ["--no-verify-chunks"] })
@@ -31,7 +31,7 @@ public sealed class FailClosedTests(ProxiedDataPlaneFixture fixture)
         }
         finally
         {
-            FlipByte(pack, offset);
+            Packs.FlipByte(pack, offset);
         }
 
         // The control: with the store repaired the same pull succeeds.
@@ -89,34 +89,5 @@ public sealed class FailClosedTests(ProxiedDataPlaneFixture fixture)
         {
             Assert.Empty(Directory.GetFiles(partial));
         }
-    }
-
-    /// <summary>The pack file of the server's store holding <paramref name="content"/>'s bytes around <paramref name="at"/>.</summary>
-    private (string Pack, long Offset) LocateInPacks(byte[] content, int at)
-    {
-        var needle = content.AsSpan(at, 64).ToArray();
-        var packs = Directory.GetFiles(fixture.Server.DataDir, "*.pack", SearchOption.AllDirectories);
-        Assert.NotEmpty(packs);
-        foreach (var pack in packs)
-        {
-            var bytes = File.ReadAllBytes(pack);
-            var index = bytes.AsSpan().IndexOf(needle);
-            if (index >= 0)
-            {
-                return (pack, index);
-            }
-        }
-        Assert.Fail($"none of {packs.Length} pack files holds the pushed bytes verbatim");
-        return default;
-    }
-
-    private static void FlipByte(string path, long offset)
-    {
-        using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
-        file.Position = offset;
-        var b = file.ReadByte();
-        file.Position = offset;
-        file.WriteByte((byte)(b ^ 0xff));
-        file.Flush(flushToDisk: true);
     }
 }

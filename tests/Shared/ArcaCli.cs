@@ -2,13 +2,13 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 
-namespace Arca.Client.Tests;
+namespace Arca.Tests.Shared;
 
 /// <summary>What one run of <c>arca</c> printed and how it exited.</summary>
 public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
 {
     /// <summary>The last stdout line as JSON (what <c>--json</c> prints).</summary>
-    public JsonElement Json => global::Arca.Client.Tests.Json.Parse(Stdout.Trim().Split('\n')[^1]);
+    public JsonElement Json => global::Arca.Tests.Shared.Json.Parse(Stdout.Trim().Split('\n')[^1]);
 
     public override string ToString() => $"exit {ExitCode}\n--- stdout ---\n{Stdout}\n--- stderr ---\n{Stderr}";
 }

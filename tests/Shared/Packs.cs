@@ -1,4 +1,4 @@
-namespace Arca.Tier.Tests.Infrastructure;
+namespace Arca.Tests.Shared;
 
 /// <summary>
 /// The pack files of a data dir (<c>chunks/shards/*.pack</c>: a 16-byte file header, then segments of a 4632-byte

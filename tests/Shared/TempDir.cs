@@ -1,11 +1,11 @@
-namespace Arca.Client.Tests;
+namespace Arca.Tests.Shared;
 
-/// <summary>Fresh directories under the system temp dir, removed best-effort.</summary>
+/// <summary>Fresh directories under the system temp dir (one folder per test assembly), removed best-effort.</summary>
 internal static class TempDir
 {
     public static string Create(string purpose)
     {
-        var path = Path.Combine(Path.GetTempPath(), "arca-client-tests", purpose + "-" + Guid.NewGuid().ToString("N")[..12]);
+        var path = Path.Combine(Path.GetTempPath(), typeof(TempDir).Assembly.GetName().Name!.ToLowerInvariant(), purpose + "-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(path);
         return path;
     }

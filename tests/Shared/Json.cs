@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Arca.Tier.Tests.Infrastructure;
+namespace Arca.Tests.Shared;
 
 internal static class Json
 {
