@@ -26,6 +26,8 @@ reps=3
 out="$repo/perf/results/client.md"
 keep=0
 scale=1   # divides the model's file sizes (for quick checks of the script itself)
+push_list="arca,curl-seq,curl-par"
+pull_list="arca,curl-seq,curl-par,aria2c,arca-streams1,arca-streams4,arca-no-verify-chunks"
 
 usage() {
     sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
@@ -36,6 +38,9 @@ options:
   --reps N        repetitions; cells are medians (default 3)
   --scale N       divide every file size by N (a quick check of the script; results are not comparable)
   --out PATH      result file (default perf/results/client.md; "-" for none)
+  --push LIST     push variants, comma-separated (default arca,curl-seq,curl-par; "none" skips the push phase)
+  --pull LIST     pull variants (default arca,curl-seq,curl-par,aria2c,arca-streams1,arca-streams4,
+                  arca-no-verify-chunks); a subset is for quick A/B checks: the report then needs --out -
   --keep          keep the work dir (logs, runs.tsv) — the model and data dirs are always removed
 EOF
 }
@@ -46,11 +51,18 @@ while [[ $# -gt 0 ]]; do
         --reps) reps="$2"; shift 2 ;;
         --scale) scale="$2"; shift 2 ;;
         --out) out="$2"; shift 2 ;;
+        --push) push_list="$2"; shift 2 ;;
+        --pull) pull_list="$2"; shift 2 ;;
         --keep) keep=1; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
     esac
 done
+
+if [[ "$out" != "-" && ( "$push_list" != "arca,curl-seq,curl-par" || "$pull_list" != "arca,curl-seq,curl-par,aria2c,arca-streams1,arca-streams4,arca-no-verify-chunks" ) ]]; then
+    echo "--push/--pull with a subset of the variants needs --out - (the report compares them all)" >&2
+    exit 2
+fi
 
 say() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
@@ -251,7 +263,7 @@ push_curl_par() {
     return "$rc"
 }
 
-push_variants=(arca curl-seq curl-par)
+IFS=, read -r -a push_variants <<<"${push_list/none/}"
 say "push: ${#push_variants[@]} variants x $reps reps, each on a fresh data dir"
 for (( rep = 1; rep <= reps; rep++ )); do
     for variant in $(rotate push_variants "$rep"); do
@@ -312,7 +324,7 @@ check_output() {  # the reference tools' output must be the model, byte for byte
     done
 }
 
-pull_variants=(arca curl-seq curl-par aria2c arca-streams1 arca-streams4 arca-no-verify-chunks)
+IFS=, read -r -a pull_variants <<<"$pull_list"
 say "pull: ${#pull_variants[@]} variants x $reps reps"
 for (( rep = 1; rep <= reps; rep++ )); do
     for variant in $(rotate pull_variants "$rep"); do
@@ -340,6 +352,11 @@ uptime_after="$(uptime)"
 say "uptime after: $uptime_after"
 
 # ---------------------------------------------------------------- report
+if [[ "$push_list" != "arca,curl-seq,curl-par" || "$pull_list" != "arca,curl-seq,curl-par,aria2c,arca-streams1,arca-streams4,arca-no-verify-chunks" ]]; then
+    say "a subset of the variants: raw runs only"
+    column -t "$runs"
+    exit 0
+fi
 python3 "$here/report.py" --runs "$runs" --bytes "$total" --reps "$reps" --scale "$scale" \
     --command "$command_line" --arca "$arca_desc" --uptime-before "$uptime_before" --uptime-after "$uptime_after" \
     --curl "$(curl --version | head -1 | cut -d' ' -f1-2)" --aria2 "$(aria2c --version | head -1)" \

@@ -25,6 +25,9 @@ public sealed class ArcaCli(string url, string token) : IDisposable
 
     public string Url { get; set; } = url;
 
+    /// <summary>More environment variables for every command this client runs.</summary>
+    public Dictionary<string, string> Environment { get; } = [];
+
     /// <summary><c>$XDG_CACHE_HOME/arca</c> of this client.</summary>
     public string CacheDir => Path.Combine(_home, "cache", "arca");
 
@@ -73,6 +76,10 @@ public sealed class ArcaCli(string url, string token) : IDisposable
         info.Environment["XDG_CACHE_HOME"] = Path.Combine(_home, "cache");
         info.Environment["ARCA_CLIENT_CONFIG"] = Path.Combine(_home, "no-client.toml");
         info.Environment["XDG_DATA_HOME"] = Path.Combine(_home, "data");
+        foreach (var (name, value) in Environment)
+        {
+            info.Environment[name] = value;
+        }
         return Process.Start(info) ?? throw new InvalidOperationException("could not start dotnet");
     }
 

@@ -29,6 +29,7 @@ internal sealed class LayerDownloader(HttpClient http, RemoteLayer layer, string
             prefix = 0;
         }
         RandomAccess.SetLength(file, layer.Size);
+        var mapped = PieceBuffer.Reserve(file, layer.Size, partialPath) && options.MapFiles;
         var verifier = new StreamVerifier(chunks);
         if (prefix > 0)
         {
@@ -41,7 +42,7 @@ internal sealed class LayerDownloader(HttpClient http, RemoteLayer layer, string
         var first = prefix;
         var pieces = (int)((layer.Size - first + pieceBytes - 1) / pieceBytes);
         var window = Math.Max(2, options.Streams * 2);
-        var completed = new Dictionary<int, (byte[] Buffer, int Length)>();
+        var completed = new Dictionary<int, PieceBuffer>();
         var gate = new SemaphoreSlim(window, window);
         var next = -1;
         using var failure = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -60,13 +61,21 @@ internal sealed class LayerDownloader(HttpClient http, RemoteLayer layer, string
                 }
                 var start = first + (long)index * pieceBytes;
                 var length = (int)Math.Min(pieceBytes, layer.Size - start);
-                var buffer = ArrayPool<byte>.Shared.Rent(length);
-                await FetchAsync(start, buffer.AsMemory(0, length), failure.Token);
-                RandomAccess.Write(file, buffer.AsSpan(0, length), start);
+                var piece = PieceBuffer.Create(file, mapped, start, length);
+                try
+                {
+                    await FetchAsync(start, piece.Memory, failure.Token);
+                    piece.Commit(file, start);
+                }
+                catch
+                {
+                    piece.Dispose(); // the fetch is over: nothing writes into it any more
+                    throw;
+                }
                 progress.AddDone(length);
                 lock (completed)
                 {
-                    completed[index] = (buffer, length);
+                    completed[index] = piece;
                 }
                 hashedSignal.Release();
             }
@@ -78,7 +87,7 @@ internal sealed class LayerDownloader(HttpClient http, RemoteLayer layer, string
             var lastState = first;
             for (var index = 0; index < pieces; index++)
             {
-                (byte[] Buffer, int Length) piece;
+                PieceBuffer? piece;
                 while (true)
                 {
                     lock (completed)
@@ -92,18 +101,24 @@ internal sealed class LayerDownloader(HttpClient http, RemoteLayer layer, string
                 }
                 // The chunk digests on another core while this one hashes the whole file: two SHA-256 passes over
                 // every byte, side by side instead of one after the other.
-                var buffer = piece.Buffer;
-                var length = piece.Length;
-                var chunkCheck = verifier.HasRecipe ? Task.Run(() => verifier.AppendChunks(buffer.AsSpan(0, length))) : null;
-                verifier.AppendWhole(buffer.AsSpan(0, length));
-                var problem = chunkCheck is null ? null : await chunkCheck;
-                ArrayPool<byte>.Shared.Return(buffer);
+                var bytes = piece.Memory;
+                string? problem;
+                try
+                {
+                    var chunkCheck = verifier.HasRecipe ? Task.Run(() => verifier.AppendChunks(bytes.Span)) : null;
+                    verifier.AppendWhole(bytes.Span);
+                    problem = chunkCheck is null ? null : await chunkCheck;
+                }
+                finally
+                {
+                    piece.Dispose();
+                }
                 gate.Release();
                 if (problem is not null)
                 {
                     throw new ArcaClientException($"{layer.Path}: {problem}; nothing was placed", ExitCodes.VerificationFailed);
                 }
-                written += piece.Length;
+                written += bytes.Length;
                 // The piece was written before it was queued here, so the whole verified prefix is on disk. A state
                 // per piece (16 MiB by default) costs a tiny rename and bounds what an interruption throws away.
                 if (written - lastState >= Math.Min(pieceBytes, 16 << 20))
@@ -124,6 +139,10 @@ internal sealed class LayerDownloader(HttpClient http, RemoteLayer layer, string
         {
             await failure.CancelAsync();
             await Task.WhenAll(workers.Append(hasher)).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            foreach (var left in completed.Values)
+            {
+                left.Dispose();
+            }
             var firstError = workers.Append(hasher).Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!)
                 .OrderByDescending(e => e is ArcaClientException).FirstOrDefault();
             if (firstError is ArcaClientException verification && verification.ExitCode == ExitCodes.VerificationFailed)

@@ -26,8 +26,11 @@ public sealed class PullResumeTests(ProxiedDataPlaneFixture fixture)
         fixture.Proxy.PauseAfter = 24 << 20;
         using (var pull = client.Start("pull", "resume/pull", target, "--streams", "1", "--json"))
         {
-            await Eventually.WaitAsync(() => VerifiedPrefix(partialDir) > 0 || pull.HasExited, TimeSpan.FromSeconds(90),
-                () => "no .state file with a verified prefix appeared under " + partialDir);
+            // Both: the first piece verified, and the second one's request stalled in the proxy (counted in this
+            // generation of the proxy's counters, so the reset below abandons it).
+            await Eventually.WaitAsync(() => (VerifiedPrefix(partialDir) > 0 && fixture.Proxy.BodyBytes >= fixture.Proxy.PauseAfter)
+                    || pull.HasExited, TimeSpan.FromSeconds(90),
+                () => $"no .state file with a verified prefix appeared under {partialDir}, or the proxy did not stall (sent {fixture.Proxy.BodyBytes} bytes)");
             if (pull.HasExited)
             {
                 Assert.Fail($"the pull ended (exit {pull.ExitCode}) before it could be interrupted: {await pull.StandardError.ReadToEndAsync()}");

@@ -57,4 +57,26 @@ public sealed class RoundTripTests(RegistryFixture fixture)
         TempDir.Delete(source);
         TempDir.Delete(target);
     }
+
+    [Fact]
+    public async Task Without_mapped_files_a_pull_writes_the_same_bytes()
+    {
+        // ARCA_PULL_MMAP=0: pieces are received into buffers and written with pwrite (the path for file systems
+        // that cannot reserve space or map files) instead of straight into mapped windows of the file. No empty
+        // file: its layer would be shared with the other tests' pushes to this registry.
+        var source = ModelFiles.Create(new Dictionary<string, int> { ["weights.bin"] = 40 * ModelFiles.MiB + 3, ["config.json"] = 999 });
+        var target = TempDir.Create("pulled");
+        using var client = fixture.Client();
+        var push = await client.RunAsync("push", source, "--model", "team/pwrite", "--alias", "prod", "--json");
+        Assert.True(push.ExitCode == 0, push.ToString());
+
+        client.Environment["ARCA_PULL_MMAP"] = "0";
+        var pull = await client.RunAsync("pull", "team/pwrite@prod", target, "--streams", "3", "--json");
+        Assert.True(pull.ExitCode == 0, pull.ToString());
+        Assert.Equal(ModelFiles.List(source).Values.Sum(), pull.Json.GetProperty("bytes_fetched").GetInt64());
+        ModelFiles.AssertSameFiles(source, target);
+
+        TempDir.Delete(source);
+        TempDir.Delete(target);
+    }
 }
