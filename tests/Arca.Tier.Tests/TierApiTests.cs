@@ -279,6 +279,28 @@ public sealed class TierApiTests(TierTreeFixture fixture) : IClassFixture<TierTr
         }
     }
 
+    [Fact]
+    public async Task A_bad_token_for_a_cold_blob_gets_403_and_no_byte_of_it_moves_to_the_tiers()
+    {
+        // A token the edge never saw is checked upstream before anything else: no fill may start for a bad one (a
+        // cache-filling amplifier for anyone who knows a digest).
+        var published = await PublishedVersion.PublishAsync(Tree.OriginApi, "fanout/bad-token-cold", 3 * MiB + 7);
+        using var http = BlobDownload.NewClient();
+        var url = $"{Tree.Edge.DataUrl}/blobs/{published.BlobDigest.Replace("sha256:", "sha256/", StringComparison.Ordinal)}";
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "arca_000000000000_not-a-real-token");
+        using var response = await http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+
+        await Task.Delay(1000);
+        foreach (var (name, api) in new[] { ("edge", Tree.EdgeApi), ("seeder", Tree.SeederApi) })
+        {
+            var status = await api.StatusAsync(published.Model, published.Version);
+            var held = status.Version(published.Model, published.Version)?.GetProperty("held_bytes").GetInt64();
+            Assert.True(held == 0, $"the {name} holds {held?.ToString() ?? "(no entry)"} bytes of a blob only a bad token asked for: {status}");
+        }
+    }
+
     private static bool Same(System.Text.Json.JsonElement a, System.Text.Json.JsonElement b) =>
         System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(a.GetRawText()), System.Text.Json.Nodes.JsonNode.Parse(b.GetRawText()));
 }
