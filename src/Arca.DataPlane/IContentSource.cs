@@ -15,4 +15,10 @@ public interface IContentSource
     /// </summary>
     ValueTask<ContentLayout?> LookupMissAsync(ContentKind kind, string hexDigest, bool repair, CancellationToken ct) =>
         ValueTask.FromResult<ContentLayout?>(null);
+
+    /// <summary>
+    /// Whether a <c>?repair=1</c> chunk request goes to <see cref="LookupMissAsync"/> even though misses are not
+    /// resolved (the origin re-hashes its own copy there and refuses to serve a corrupt one).
+    /// </summary>
+    bool ChecksRepairs => false;
 }

@@ -7,6 +7,7 @@ internal static class LogEvents
     public const int BootstrapToken = 1001;
     public const int Stopping = 1002;
     public const int UnhandledError = 1200;
+    public const int StoredChunkCorrupt = 1210;
     public const int CacheDroppedCorrupt = 1400;
     public const int CacheDroppedBadChunk = 1401;
     public const int CacheOverCapacity = 1402;

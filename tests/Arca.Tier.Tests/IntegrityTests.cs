@@ -1,3 +1,4 @@
+using System.Net;
 using Arca.Tier.Tests.Infrastructure;
 
 namespace Arca.Tier.Tests;
@@ -37,5 +38,39 @@ public sealed class IntegrityTests
             $"the seeder fetched {seeder.UpstreamFetches} chunks from the origin; after the repair it should have refetched the bad one\n{seeder}{tree.Logs}");
         var direct = await BlobDownload.GetAsync(http, (await tree.SeederApi.DownloadUrlsAsync(published.ArtifactDigest))[PublishedVersion.LayerPath]);
         Assert.True(direct.Matches(published.Content), $"straight from the seeder after the repair: {direct}{tree.Logs}");
+    }
+
+    [Fact]
+    public async Task The_origin_rehashes_a_chunk_asked_for_with_repair_and_refuses_a_corrupt_copy_with_500()
+    {
+        await using var tree = await TierTree.StartAsync();
+        var published = await PublishedVersion.PublishAsync(tree.OriginApi, "fanout/origin-rot", 8 * MiB);
+        var chunks = await tree.OriginApi.RecipeAsync(published.BlobDigest);
+        Assert.True(chunks.Count >= 2, $"the blob has {chunks.Count} chunk(s)");
+        var victim = chunks[^1];
+        var healthy = chunks[0];
+        var (pack, offset) = Packs.Locate(tree.Origin.DataDir, published.Content, victim.Offset + victim.Length / 2);
+        Packs.FlipByte(pack, offset);
+
+        using var http = tree.Client();
+        async Task<(HttpStatusCode Status, byte[] Body)> GetAsync(string digest)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get,
+                $"{tree.Origin.DataUrl}/chunks/{digest.Replace("sha256:", "sha256/", StringComparison.Ordinal)}?repair=1");
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", tree.Token);
+            using var response = await http.SendAsync(request);
+            return (response.StatusCode, await response.Content.ReadAsByteArrayAsync());
+        }
+
+        var bad = await GetAsync(victim.Digest);
+        Assert.True(bad.Status == HttpStatusCode.InternalServerError,
+            $"{(int)bad.Status}: {System.Text.Encoding.UTF8.GetString(bad.Body.AsSpan(0, Math.Min(bad.Body.Length, 200)))}");
+        Assert.Contains("corrupt", System.Text.Encoding.UTF8.GetString(bad.Body), StringComparison.Ordinal);
+        await Eventually.WaitAsync(() => tree.Origin.Output.Contains($"the stored copy of chunk {victim.Digest} is corrupt", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(10), () => "the origin did not log the corrupt chunk:\n" + tree.Origin.Output);
+
+        var good = await GetAsync(healthy.Digest);
+        Assert.Equal(HttpStatusCode.OK, good.Status);
+        Assert.Equal(healthy.Digest, PublishedVersion.Sha256(good.Body));
     }
 }

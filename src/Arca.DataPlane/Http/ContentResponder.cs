@@ -38,10 +38,11 @@ internal sealed class ContentResponder(IContentSource content, UrlSigner signer,
         }
 
         var repair = kind == ContentKind.Chunk && HasQueryFlag(head.Query, "repair=1");
-        var layout = missResolved ? resolved : repair && content.ResolvesMisses ? null : content.Lookup(kind, hex);
+        var checkRepair = repair && (content.ResolvesMisses || content.ChecksRepairs);
+        var layout = missResolved ? resolved : checkRepair ? null : content.Lookup(kind, hex);
         if (layout is null)
         {
-            return !missResolved && content.ResolvesMisses
+            return !missResolved && (content.ResolvesMisses || checkRepair)
                 ? new Response { Status = 0, Kind = kind, Hex = hex, Repair = repair }
                 : Response.Error(404, "not found");
         }

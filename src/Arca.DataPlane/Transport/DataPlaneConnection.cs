@@ -223,6 +223,11 @@ internal sealed partial class DataPlaneConnection
         {
             layout = await _context.Responder.Content.LookupMissAsync(deferred.Kind, deferred.Hex!, deferred.Repair, CancellationToken.None);
         }
+        catch (InvalidDataException e)
+        {
+            // The origin's own copy failed its check (the source logged it): never serve it.
+            return Response.Error(500, e.Message);
+        }
         catch (Exception e)
         {
             Log.MissLookupFailed(_context.Logger, _head.Path, e.Message);
