@@ -301,6 +301,33 @@ public sealed class TierApiTests(TierTreeFixture fixture) : IClassFixture<TierTr
         }
     }
 
+    [Fact]
+    public async Task A_token_revoked_at_the_origin_stops_working_on_the_edge_data_plane_within_seconds()
+    {
+        var published = await PublishedVersion.PublishAsync(Tree.OriginApi, "fanout/revoked-token", MiB + 3);
+        var created = await Tree.OriginApi.CallAsync(HttpMethod.Post, "/v1/tokens",
+            new System.Text.Json.Nodes.JsonObject { ["name"] = "soon-revoked", ["roles"] = new System.Text.Json.Nodes.JsonArray("read"), ["models"] = "*" });
+        var token = created.GetProperty("token").GetString()!;
+        using var http = BlobDownload.NewClient();
+        var url = $"{Tree.Edge.DataUrl}/blobs/{published.BlobDigest.Replace("sha256:", "sha256/", StringComparison.Ordinal)}";
+        async Task<HttpStatusCode> GetAsync()
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            using var response = await http.SendAsync(request);
+            await response.Content.ReadAsByteArrayAsync();
+            return response.StatusCode;
+        }
+        Assert.Equal(HttpStatusCode.OK, await GetAsync()); // known to the edge (and the seeder) from now on
+
+        await Tree.OriginApi.CallAsync(HttpMethod.Delete, "/v1/tokens/" + created.GetProperty("id").GetString());
+        // Each tier re-checks a known token 10 s after its last check: the edge asks the seeder, which asks the origin.
+        var started = DateTime.UtcNow;
+        var status = HttpStatusCode.OK;
+        await Eventually.WaitAsync(async () => (status = await GetAsync()) == HttpStatusCode.Forbidden, TimeSpan.FromSeconds(45),
+            () => $"the edge still answers {(int)status} for a token revoked at the origin {(DateTime.UtcNow - started).TotalSeconds:0} s ago");
+    }
+
     private static bool Same(System.Text.Json.JsonElement a, System.Text.Json.JsonElement b) =>
         System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(a.GetRawText()), System.Text.Json.Nodes.JsonNode.Parse(b.GetRawText()));
 }

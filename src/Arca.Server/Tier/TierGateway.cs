@@ -30,7 +30,9 @@ public sealed partial class TierGateway : IAsyncDisposable
     /// </summary>
     public const string PrefetchHeader = "X-Arca-Prefetch";
 
-    private static readonly TimeSpan TokenTtl = TimeSpan.FromSeconds(60);
+    /// <summary>How long a checked token is trusted before it is checked upstream again (in the background on the data
+    /// plane): the most a revocation takes to reach this tier, per tier level. One upstream call per token per TTL.</summary>
+    private static readonly TimeSpan TokenTtl = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan BadTokenTtl = TimeSpan.FromSeconds(5);
     private const int MaxImmutable = 20_000;
 
@@ -585,7 +587,7 @@ public sealed partial class TierGateway : IAsyncDisposable
     /// <summary>
     /// For the data plane (which must not block): tokens already checked. One checked longer ago than the TTL is still
     /// answered from memory while it is checked again in the background, so a revocation reaches this tier's data plane
-    /// within about a minute. An unknown token is <see cref="IsUnknownToken"/>: the data plane awaits its check.
+    /// within about ten seconds. An unknown token is <see cref="IsUnknownToken"/>: the data plane awaits its check.
     /// </summary>
     public bool AllowsCached(string token)
     {
