@@ -71,7 +71,14 @@ public sealed class TokensTests : IAsyncLifetime
         var revoked = await response.ExpectAsync(HttpStatusCode.OK);
         Assert.Equal(token.Id, revoked.Str("id"));
         Assert.True(revoked.Has("revoked_at"));
-        Assert.Equal(before with { RevokedTokens = before.RevokedTokens + 1, Audit = before.Audit + 1 }, _server.Snapshot());
+        Assert.Equal(before with { RevokedTokens = before.RevokedTokens + 1, Audit = before.Audit + 1, Events = before.Events + 1 },
+            _server.Snapshot());
+        // Announced on the event stream (id and name, never the secret) for the tiers that follow it.
+        var events = await _server.Admin.GetJsonAsync($"/v1/events?after={before.Events}");
+        var announced = Assert.Single(events.GetProperty("events").EnumerateArray());
+        Assert.Equal("token.revoked", announced.Str("type"));
+        Assert.Equal(token.Id, announced.GetProperty("payload").Str("id"));
+        Assert.DoesNotContain(token.Token, announced.GetRawText(), StringComparison.Ordinal);
         using var rejected = await client.GetAsync("/v1/models");
         await rejected.ExpectProblemAsync(HttpStatusCode.Unauthorized, "UNAUTHORIZED");
         Assert.Equal("Bearer realm=\"arca\"", rejected.RawHeader("WWW-Authenticate"));

@@ -47,6 +47,7 @@ public sealed partial class TierGateway : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Cached> _immutable = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task<bool>> _manifestFetches = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (Principal? Principal, DateTimeOffset At)> _tokens = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _revokedTokenIds = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task<Principal?>> _tokenChecks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Model, long Version), string> _versions = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -580,6 +581,10 @@ public sealed partial class TierGateway : IAsyncDisposable
         {
             throw new UpstreamException($"/v1/whoami answered {response.Status}");
         }
+        if (principal is not null && _revokedTokenIds.ContainsKey(principal.TokenId))
+        {
+            principal = null;
+        }
         _tokens[key] = (principal, now);
         return principal;
     }
@@ -610,6 +615,22 @@ public sealed partial class TierGateway : IAsyncDisposable
             });
         }
         return known.Principal is { } p && p.Allows(Roles.Read, null);
+    }
+
+    /// <summary>
+    /// A token revoked upstream (seen on the event stream): refused from now on, even if a tier above that has not seen
+    /// the event yet still vouches for it.
+    /// </summary>
+    private void ForgetToken(string tokenId)
+    {
+        _revokedTokenIds[tokenId] = 0;
+        foreach (var (key, known) in _tokens)
+        {
+            if (known.Principal?.TokenId == tokenId)
+            {
+                _tokens[key] = (null, _time.GetUtcNow());
+            }
+        }
     }
 
     /// <summary>True for a token this tier has not checked with its upstream yet.</summary>
@@ -695,6 +716,12 @@ public sealed partial class TierGateway : IAsyncDisposable
     private void OnEvent(JsonElement e)
     {
         var type = e.GetProperty("type").GetString();
+        if (type == "token.revoked" && e.TryGetProperty("payload", out var revoked)
+            && revoked.TryGetProperty("id", out var id) && id.GetString() is { } tokenId)
+        {
+            ForgetToken(tokenId);
+            return;
+        }
         if (type is not ("alias.moved" or "alias.deleted") || !e.TryGetProperty("payload", out var payload))
         {
             return;

@@ -104,6 +104,7 @@ internal static class EventsCommand
                 + $" by {Cells.Text(p, "created_by")}",
             "run.created" => $"run {Cells.Text(p, "run_id")}" + Prefixed(" dataset ", Cells.Text(p, "dataset_version"))
                 + Prefixed(" commit ", Cells.Text(p, "code_commit")),
+            "token.revoked" => $"token {Cells.Text(p, "id")} ({Cells.Text(p, "name")}) revoked",
             "model.created" or "model.updated" => Or(
                 string.Join(' ', new[] { ("owner", "owner"), ("task", "task_type") }
                     .Select(f => (f.Item1, Value: Cells.Text(p, f.Item2))).Where(f => f.Value.Length > 0)
