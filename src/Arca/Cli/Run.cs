@@ -32,6 +32,17 @@ internal static class Run
             await Console.Error.WriteLineAsync($"arca: {e.Message}");
             return e.ExitCode;
         }
+        catch (HttpIOException e)
+        {
+            await Console.Error.WriteLineAsync($"arca: registry connection broke: {e.Message}");
+            return ExitCodes.Unreachable;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Local files: a full disk, a path that is a file, no permission. Said plainly, not as a stack trace.
+            await Console.Error.WriteLineAsync($"arca: {e.Message}");
+            return ExitCodes.Failure;
+        }
     }
 
     /// <summary>Prints the problem of a failed response and returns its exit code.</summary>

@@ -79,4 +79,24 @@ public sealed class RoundTripTests(RegistryFixture fixture)
         TempDir.Delete(source);
         TempDir.Delete(target);
     }
+
+    [Fact]
+    public async Task A_local_file_error_is_a_plain_message_and_exit_1_not_a_stack_trace()
+    {
+        var source = ModelFiles.Create(new Dictionary<string, int> { ["w.bin"] = 2 * ModelFiles.MiB + 1 });
+        using var client = fixture.Client();
+        var push = await client.RunAsync("push", source, "--model", "team/local-error", "--alias", "prod", "--json");
+        Assert.True(push.ExitCode == 0, push.ToString());
+
+        // DIR exists as a regular file: nothing can be created under it.
+        var notADirectory = Path.Combine(TempDir.Create("blocked"), "file");
+        File.WriteAllText(notADirectory, "in the way");
+        var pull = await client.RunAsync("pull", "team/local-error@prod", notADirectory);
+        Assert.True(pull.ExitCode == 1, pull.ToString());
+        Assert.StartsWith("arca: ", pull.Stderr.Trim().Split('\n')[^1], StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", pull.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", pull.Stderr, StringComparison.Ordinal);
+        Assert.Equal("in the way", File.ReadAllText(notADirectory));
+        TempDir.Delete(source);
+    }
 }
