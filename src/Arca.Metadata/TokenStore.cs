@@ -126,23 +126,11 @@ public sealed class TokenStore
                 JsonSerializer.Serialize(after, MetadataJson.Default.TokenInfo), "");
             // On the event stream too (the id and name, never the secret): seeders and edges follow it and stop
             // accepting the token at once instead of at their next periodic re-check.
-            ctx.AppendEvent("token.revoked", null, RevokedPayload(after));
+            ctx.AppendEvent("token.revoked", null, JsonSerializer.Serialize(
+                new Dictionary<string, string> { ["id"] = after.Id, ["name"] = after.Name }, MetadataJson.Default.DictionaryStringString));
             ctx.AfterCommit(() => _active.TryRemove(id, out _));
             return after;
         });
-
-    private static string RevokedPayload(TokenInfo token)
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("id", token.Id);
-            writer.WriteString("name", token.Name);
-            writer.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
 
     public IReadOnlyList<TokenInfo> List()
     {

@@ -93,6 +93,20 @@ public readonly struct ChunkDigest : IEquatable<ChunkDigest>
         return new ChunkDigest(hash);
     }
 
+    /// <summary>Whether the <paramref name="length"/> bytes stored at <paramref name="offset"/> of <paramref name="file"/> still hash to this digest.</summary>
+    public bool MatchesStored(Microsoft.Win32.SafeHandles.SafeFileHandle file, long offset, int length)
+    {
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            return RandomAccess.Read(file, buffer.AsSpan(0, length), offset) == length && Of(buffer.AsSpan(0, length)) == this;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
     public bool Equals(ChunkDigest other) => _a == other._a && _b == other._b && _c == other._c && _d == other._d;
 
     public override bool Equals(object? obj) => obj is ChunkDigest other && Equals(other);

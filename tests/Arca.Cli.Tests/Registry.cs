@@ -14,7 +14,6 @@ namespace Arca.Cli.Tests;
 /// </summary>
 public sealed class Registry : IAsyncLifetime
 {
-    private static readonly string ArcaDll = Path.Combine(AppContext.BaseDirectory, "arca.dll");
 
     private ControlPlane _plane = null!;
     private string _dataDir = "";
@@ -79,20 +78,7 @@ public sealed class Registry : IAsyncLifetime
     /// <summary>Starts <c>arca ARGS</c> with redirected output, for commands that keep running.</summary>
     public Process Start(string url, string? token, params string[] args)
     {
-        Assert.True(File.Exists(ArcaDll), $"{ArcaDll} is missing; the ProjectReference to src/Arca should copy it");
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        info.ArgumentList.Add(ArcaDll);
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
+        var info = ArcaCommand.StartInfo(args);
         info.Environment["ARCA_URL"] = url;
         if (token is null)
         {

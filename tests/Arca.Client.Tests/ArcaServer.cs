@@ -57,7 +57,7 @@ public sealed class ArcaServer : IAsyncDisposable
         var (controlPort, dataPort) = (FreePort(), FreePort());
         var args = new List<string>
         {
-            ArcaCli.ArcaDll, "serve", "--data-dir", dataDir,
+            ArcaCommand.Dll, "serve", "--data-dir", dataDir,
             "--control-listen", $"127.0.0.1:{controlPort}", "--data-listen", $"127.0.0.1:{dataPort}", "--log-level", "warning",
         };
         if (dataPublicUrl is not null)

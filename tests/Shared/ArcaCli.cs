@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using System.Text.Json;
 
 namespace Arca.Tests.Shared;
@@ -19,8 +18,6 @@ public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
 /// </summary>
 public sealed class ArcaCli(string url, string token) : IDisposable
 {
-    public static string ArcaDll => Path.Combine(AppContext.BaseDirectory, "arca.dll");
-
     private readonly string _home = TempDir.Create("client");
 
     public string Url { get; set; } = url;
@@ -57,20 +54,7 @@ public sealed class ArcaCli(string url, string token) : IDisposable
     /// <summary>Starts <c>arca ARGS</c> with redirected output (the caller reads it and disposes the process).</summary>
     public Process Start(params string[] args)
     {
-        Assert.True(File.Exists(ArcaDll), $"{ArcaDll} is missing; the ProjectReference to src/Arca should copy it");
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        info.ArgumentList.Add(ArcaDll);
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
+        var info = ArcaCommand.StartInfo(args);
         info.Environment["ARCA_URL"] = Url;
         info.Environment["ARCA_TOKEN"] = token;
         info.Environment["XDG_CACHE_HOME"] = Path.Combine(_home, "cache");

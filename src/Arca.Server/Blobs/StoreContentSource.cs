@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using Arca.DataPlane;
 using Arca.Metadata;
@@ -46,30 +45,21 @@ internal sealed partial class StoreContentSource(ChunkStore chunks, BlobCatalog 
 
     public bool ChecksRepairs => true;
 
-    public async ValueTask<ContentLayout?> LookupMissAsync(ContentKind kind, string hexDigest, bool repair, CancellationToken ct)
+    public ValueTask<ContentLayout?> LookupMissAsync(ContentKind kind, string hexDigest, bool repair, CancellationToken ct)
     {
         var layout = Lookup(kind, hexDigest);
         if (kind != ContentKind.Chunk || !repair || layout is null)
         {
-            return layout;
+            return ValueTask.FromResult(layout);
         }
         var extent = layout.Extents[0];
-        var buffer = ArrayPool<byte>.Shared.Rent((int)extent.Length);
-        try
+        var digest = ChunkDigest.Parse("sha256:" + hexDigest);
+        if (digest.MatchesStored(extent.File, extent.Offset, (int)extent.Length))
         {
-            var read = await RandomAccess.ReadAsync(extent.File, buffer.AsMemory(0, (int)extent.Length), extent.Offset, ct);
-            var digest = ChunkDigest.Parse("sha256:" + hexDigest);
-            if (read == extent.Length && ChunkDigest.Of(buffer.AsSpan(0, read)) == digest)
-            {
-                return layout;
-            }
-            Log.StoredChunkCorrupt(log, digest.ToString());
-            throw new InvalidDataException($"the stored copy of chunk {digest} is corrupt");
+            return ValueTask.FromResult<ContentLayout?>(layout);
         }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        Log.StoredChunkCorrupt(log, digest.ToString());
+        throw new InvalidDataException($"the stored copy of chunk {digest} is corrupt");
     }
 
     private static partial class Log

@@ -138,8 +138,7 @@ public sealed partial class TierChunkCache : IAsyncDisposable
         bool good;
         try
         {
-            var bytes = new byte[extent.Length];
-            good = RandomAccess.Read(extent.File, bytes, extent.Offset) == bytes.Length && ChunkDigest.Of(bytes) == digest;
+            good = digest.MatchesStored(extent.File, extent.Offset, (int)extent.Length);
         }
         finally
         {

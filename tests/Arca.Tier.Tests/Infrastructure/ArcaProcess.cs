@@ -77,7 +77,7 @@ internal sealed class ArcaProcess : IAsyncDisposable
         var (control, data) = ports.Value;
         var args = new List<string>
         {
-            ArcaCli.ArcaDll, "serve", "--mode", mode, "--data-dir", dataDir,
+            ArcaCommand.Dll, "serve", "--mode", mode, "--data-dir", dataDir,
             "--control-listen", "127.0.0.1:" + control.ToString(CultureInfo.InvariantCulture),
             "--data-listen", "127.0.0.1:" + data.ToString(CultureInfo.InvariantCulture), "--log-level", "warning",
         };
@@ -122,7 +122,7 @@ internal sealed class ArcaProcess : IAsyncDisposable
 
     private async Task RunAsync()
     {
-        Assert.True(File.Exists(ArcaCli.ArcaDll), $"{ArcaCli.ArcaDll} is missing; the ProjectReference to src/Arca should copy it");
+        Assert.True(File.Exists(ArcaCommand.Dll), $"{ArcaCommand.Dll} is missing; the ProjectReference to src/Arca should copy it");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in _arguments)
         {
