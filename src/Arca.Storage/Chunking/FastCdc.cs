@@ -16,6 +16,9 @@ namespace Arca.Storage.Chunking;
 /// mask bits for the same reason). The hash restarts at zero at <see cref="ChunkerOptions.MinSize"/> bytes into
 /// every chunk, so a boundary depends only on the bytes of its own chunk: that is what makes chunking re-synchronise
 /// after an edit, and what makes the result independent of how a stream is split into calls.
+/// A stream's first chunk is cut at exactly MinSize (<see cref="FirstBoundary"/>): a tier serves a chunk only once it
+/// holds and has verified all of it, so a small first chunk is what lets a cold blob's first bytes through a chain of
+/// tiers early. The start of a stream is a fixed anchor, so this costs chunking nothing of its re-synchronisation.
 /// Instances are immutable and thread-safe.
 /// </remarks>
 public sealed class FastCdc
@@ -45,7 +48,14 @@ public sealed class FastCdc
     public ChunkerOptions Options { get; }
 
     /// <summary>
-    /// Length of the chunk that starts at <c>data[0]</c>. Returns 0 when <paramref name="isFinal"/> is false,
+    /// Length of a stream's first chunk, which starts at <c>data[0]</c>: MinSize, or the whole stream when it is
+    /// shorter. Returns 0 when <paramref name="isFinal"/> is false and fewer than MinSize bytes are given.
+    /// </summary>
+    public int FirstBoundary(ReadOnlySpan<byte> data, bool isFinal) =>
+        data.Length >= _minSize ? _minSize : isFinal ? data.Length : 0;
+
+    /// <summary>
+    /// Length of a chunk that starts at <c>data[0]</c> and is not a stream's first (see <see cref="FirstBoundary"/>). Returns 0 when <paramref name="isFinal"/> is false,
     /// <c>data.Length</c> &lt; MaxSize and no boundary was found yet (the caller must supply more bytes). When
     /// <paramref name="isFinal"/> is true, returns <c>data.Length</c> if it is ≤ MinSize or no boundary is found
     /// before min(data.Length, MaxSize); never returns 0 for non-empty data when <paramref name="isFinal"/> is true.

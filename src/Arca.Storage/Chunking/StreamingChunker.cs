@@ -9,7 +9,8 @@ namespace Arca.Storage.Chunking;
 /// <remarks>
 /// Chunks are cut straight from the caller's span when nothing is pending, so only the tail of each piece (an
 /// unfinished chunk) is copied. The pending chunk is never rehashed when more bytes arrive. The chunks are exactly
-/// those of <see cref="FastCdc.NextBoundary(ReadOnlySpan{byte}, bool)"/> over the whole stream, however it is split.
+/// those of <see cref="FastCdc.FirstBoundary"/> then <see cref="FastCdc.NextBoundary(ReadOnlySpan{byte}, bool)"/> over the
+/// whole stream, however it is split.
 /// Not thread-safe; one instance per stream.
 /// </remarks>
 public sealed class StreamingChunker : IDisposable
@@ -21,6 +22,7 @@ public sealed class StreamingChunker : IDisposable
     private int _scanned;
     private ulong _hash;
     private bool _completed;
+    private bool _first = true;
 
     /// <summary>Rents a buffer of MaxSize bytes from <see cref="ArrayPool{T}.Shared"/>; <see cref="Dispose"/> returns it.</summary>
     public StreamingChunker(FastCdc cdc)
@@ -50,7 +52,7 @@ public sealed class StreamingChunker : IDisposable
                 // Nothing pending: cut from the caller's memory and keep only the unfinished tail, which is
                 // shorter than MaxSize because NextBoundary only asks for more bytes below MaxSize.
                 int cut;
-                while ((cut = _cdc.NextBoundary(data, isFinal: false, ref _scanned, ref _hash)) > 0)
+                while ((cut = Boundary(data, isFinal: false)) > 0)
                 {
                     onChunk(data[..cut]);
                     data = data[cut..];
@@ -100,7 +102,7 @@ public sealed class StreamingChunker : IDisposable
     {
         int cut;
         while (_count > 0
-            && (cut = _cdc.NextBoundary(buffer.AsSpan(_start, _count), isFinal, ref _scanned, ref _hash)) > 0)
+            && (cut = Boundary(buffer.AsSpan(_start, _count), isFinal)) > 0)
         {
             onChunk(buffer.AsSpan(_start, cut));
             _start += cut;
@@ -111,6 +113,17 @@ public sealed class StreamingChunker : IDisposable
         {
             _start = 0;
         }
+    }
+
+    private int Boundary(ReadOnlySpan<byte> data, bool isFinal)
+    {
+        if (!_first)
+        {
+            return _cdc.NextBoundary(data, isFinal, ref _scanned, ref _hash);
+        }
+        int cut = _cdc.FirstBoundary(data, isFinal);
+        _first = cut == 0;
+        return cut;
     }
 
     private byte[] EnsureWritable()

@@ -42,7 +42,7 @@ public sealed class FastCdcTests
     {
         byte[] data = TestData.RandomBytes(16 * 1024 * 1024, seed: 42);
 
-        List<int> lengths = TestData.ChunkLengths(Default, data);
+        List<int> lengths = TestData.CdcLengths(Default, data);
 
         Assert.Equal(GoldenDefault, lengths);
     }
@@ -52,7 +52,7 @@ public sealed class FastCdcTests
     {
         byte[] data = TestData.RandomBytes(256 * 1024, seed: 7);
 
-        List<int> lengths = TestData.ChunkLengths(Small, data);
+        List<int> lengths = TestData.CdcLengths(Small, data);
 
         Assert.Equal(GoldenSmall, lengths);
     }
@@ -62,8 +62,8 @@ public sealed class FastCdcTests
     {
         byte[] data = TestData.RandomBytes(8 * 1024 * 1024, seed: 3);
 
-        var first = TestData.ChunkLengths(Default, data);
-        var second = TestData.ChunkLengths(new FastCdc(new ChunkerOptions()), data.AsSpan().ToArray());
+        var first = TestData.CdcLengths(Default, data);
+        var second = TestData.CdcLengths(new FastCdc(new ChunkerOptions()), data.AsSpan().ToArray());
 
         Assert.Equal(first, second);
         Assert.Equal(data.Length, first.Sum());
@@ -79,7 +79,7 @@ public sealed class FastCdcTests
         var cdc = new FastCdc(new ChunkerOptions(min, avg, max));
         byte[] data = TestData.RandomBytes(16 * 1024 * 1024 + 12345, seed);
 
-        List<int> lengths = TestData.ChunkLengths(cdc, data);
+        List<int> lengths = TestData.CdcLengths(cdc, data);
 
         Assert.Equal(data.Length, lengths.Sum());
         for (int i = 0; i < lengths.Count - 1; i++)
@@ -99,7 +99,7 @@ public sealed class FastCdcTests
         var cdc = new FastCdc(new ChunkerOptions(min, avg, max));
         byte[] data = TestData.RandomBytes(64 * 1024 * 1024, seed);
 
-        List<int> lengths = TestData.ChunkLengths(cdc, data);
+        List<int> lengths = TestData.CdcLengths(cdc, data);
 
         double average = (double)data.Length / lengths.Count;
         Assert.InRange(average, avg * 0.75, avg * 1.25);
@@ -111,7 +111,7 @@ public sealed class FastCdcTests
         // No content-defined boundary in a constant run: the hash never has its top bits all zero.
         byte[] data = new byte[10 * 1024 * 1024];
 
-        List<int> lengths = TestData.ChunkLengths(Default, data);
+        List<int> lengths = TestData.CdcLengths(Default, data);
 
         Assert.Equal([4 * 1024 * 1024, 4 * 1024 * 1024, 2 * 1024 * 1024], lengths);
     }
@@ -169,5 +169,33 @@ public sealed class FastCdcTests
                 Assert.Equal(0, cut);
             }
         }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(256 * 1024 - 1)]
+    [InlineData(256 * 1024)]
+    [InlineData(256 * 1024 + 1)]
+    [InlineData(9 * 1024 * 1024 + 7)]
+    public void FirstBoundary_IsMinSize_OrTheWholeShorterStream(int length)
+    {
+        byte[] data = TestData.RandomBytes(length, seed: 21);
+        int min = Default.Options.MinSize;
+
+        Assert.Equal(Math.Min(length, min), Default.FirstBoundary(data, isFinal: true));
+        Assert.Equal(length >= min ? min : 0, Default.FirstBoundary(data, isFinal: false));
+    }
+
+    [Fact]
+    public void A_streams_first_chunk_is_MinSize_and_the_rest_is_content_defined_from_there()
+    {
+        byte[] data = TestData.RandomBytes(16 * 1024 * 1024, seed: 42);
+        int min = Default.Options.MinSize;
+
+        List<int> stream = TestData.ChunkLengths(Default, data);
+
+        Assert.Equal(min, stream[0]);
+        Assert.Equal(TestData.CdcLengths(Default, data.AsSpan(min)), stream[1..]);
+        Assert.NotEqual(min, TestData.CdcLengths(Default, data)[0]); // so the rule is what made the first cut
     }
 }

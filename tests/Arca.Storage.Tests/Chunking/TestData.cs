@@ -37,13 +37,18 @@ internal static class TestData
         return z ^ (z >> 31);
     }
 
-    /// <summary>Chunk lengths of a whole input, each call told the input is final.</summary>
-    public static List<int> ChunkLengths(FastCdc cdc, ReadOnlySpan<byte> data)
+    /// <summary>Chunk lengths of a whole stream (the first cut by <see cref="FastCdc.FirstBoundary"/>), each call told the input is final.</summary>
+    public static List<int> ChunkLengths(FastCdc cdc, ReadOnlySpan<byte> data) => Lengths(cdc, data, stream: true);
+
+    /// <summary>Content-defined boundaries only: every chunk cut by <see cref="FastCdc.NextBoundary(ReadOnlySpan{byte}, bool)"/>.</summary>
+    public static List<int> CdcLengths(FastCdc cdc, ReadOnlySpan<byte> data) => Lengths(cdc, data, stream: false);
+
+    private static List<int> Lengths(FastCdc cdc, ReadOnlySpan<byte> data, bool stream)
     {
         var lengths = new List<int>();
         while (!data.IsEmpty)
         {
-            int cut = cdc.NextBoundary(data, isFinal: true);
+            int cut = stream && lengths.Count == 0 ? cdc.FirstBoundary(data, isFinal: true) : cdc.NextBoundary(data, isFinal: true);
             Assert.InRange(cut, 1, data.Length);
             lengths.Add(cut);
             data = data[cut..];
