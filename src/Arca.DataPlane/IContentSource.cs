@@ -17,6 +17,15 @@ public interface IContentSource
         ValueTask.FromResult<ContentLayout?>(null);
 
     /// <summary>
+    /// A request for this content waits for its bearer token to be checked (a tier asks its upstream): a source that
+    /// resolves misses may fetch the metadata a miss will need (a tier's recipe) meanwhile, so the two upstream round
+    /// trips overlap. Never bytes: the token may be refused. Must not block.
+    /// </summary>
+    void PrepareMiss(ContentKind kind, string hexDigest)
+    {
+    }
+
+    /// <summary>
     /// Whether a <c>?repair=1</c> chunk request goes to <see cref="LookupMissAsync"/> even though misses are not
     /// resolved (the origin re-hashes its own copy there and refuses to serve a corrupt one).
     /// </summary>

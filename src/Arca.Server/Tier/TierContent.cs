@@ -65,6 +65,30 @@ public sealed partial class TierContent(TierChunkCache cache, ChunkFetcher fetch
     }
 
     /// <summary>
+    /// A cold blob's request waits for its token check: its recipe is fetched meanwhile (without the prefetch hint, so a
+    /// refused token costs the tiers above a recipe, never bytes). Its first chunks are asked for once the token is good.
+    /// </summary>
+    public void PrepareMiss(ContentKind kind, string hexDigest)
+    {
+        var digest = "sha256:" + hexDigest;
+        if (kind != ContentKind.Blob || _blobs.ContainsKey(digest))
+        {
+            return;
+        }
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await GetBlobAsync(digest, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is UpstreamException or HttpRequestException or InvalidOperationException or JsonException)
+            {
+                // The request itself looks again after its token check, and reports what it finds.
+            }
+        });
+    }
+
+    /// <summary>
     /// The blob's recipe, from memory, the local catalog, or the upstream (then recorded locally). Null: upstream has no
     /// such blob. <paramref name="prefetch"/>: its bytes are read next, so the upstream may start fetching them now.
     /// </summary>

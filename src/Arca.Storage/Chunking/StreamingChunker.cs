@@ -9,8 +9,8 @@ namespace Arca.Storage.Chunking;
 /// <remarks>
 /// Chunks are cut straight from the caller's span when nothing is pending, so only the tail of each piece (an
 /// unfinished chunk) is copied. The pending chunk is never rehashed when more bytes arrive. The chunks are exactly
-/// those of <see cref="FastCdc.FirstBoundary"/> then <see cref="FastCdc.NextBoundary(ReadOnlySpan{byte}, bool)"/> over the
-/// whole stream, however it is split.
+/// those of <see cref="FastCdc.FirstBoundary"/> over the stream's lead, then
+/// <see cref="FastCdc.NextBoundary(ReadOnlySpan{byte}, bool)"/>, however the stream is split.
 /// Not thread-safe; one instance per stream.
 /// </remarks>
 public sealed class StreamingChunker : IDisposable
@@ -22,7 +22,7 @@ public sealed class StreamingChunker : IDisposable
     private int _scanned;
     private ulong _hash;
     private bool _completed;
-    private bool _first = true;
+    private long _emitted;
 
     /// <summary>Rents a buffer of MaxSize bytes from <see cref="ArrayPool{T}.Shared"/>; <see cref="Dispose"/> returns it.</summary>
     public StreamingChunker(FastCdc cdc)
@@ -117,12 +117,8 @@ public sealed class StreamingChunker : IDisposable
 
     private int Boundary(ReadOnlySpan<byte> data, bool isFinal)
     {
-        if (!_first)
-        {
-            return _cdc.NextBoundary(data, isFinal, ref _scanned, ref _hash);
-        }
-        int cut = _cdc.FirstBoundary(data, isFinal);
-        _first = cut == 0;
+        int cut = _emitted < _cdc.LeadSize ? _cdc.FirstBoundary(data, isFinal) : _cdc.NextBoundary(data, isFinal, ref _scanned, ref _hash);
+        _emitted += cut;
         return cut;
     }
 

@@ -187,15 +187,24 @@ public sealed class FastCdcTests
     }
 
     [Fact]
-    public void A_streams_first_chunk_is_MinSize_and_the_rest_is_content_defined_from_there()
+    public void A_streams_lead_is_cut_into_MinSize_chunks_and_the_rest_is_content_defined_from_there()
     {
         byte[] data = TestData.RandomBytes(16 * 1024 * 1024, seed: 42);
-        int min = Default.Options.MinSize;
+        int min = Default.Options.MinSize, lead = Default.Options.MaxSize / min;
 
         List<int> stream = TestData.ChunkLengths(Default, data);
 
-        Assert.Equal(min, stream[0]);
-        Assert.Equal(TestData.CdcLengths(Default, data.AsSpan(min)), stream[1..]);
+        Assert.Equal(Enumerable.Repeat(min, lead), stream[..lead]);
+        Assert.Equal(TestData.CdcLengths(Default, data.AsSpan(lead * min)), stream[lead..]);
         Assert.NotEqual(min, TestData.CdcLengths(Default, data)[0]); // so the rule is what made the first cut
+    }
+
+    [Fact]
+    public void A_stream_shorter_than_its_lead_is_MinSize_chunks_and_a_short_last_one()
+    {
+        int min = Default.Options.MinSize;
+        byte[] data = TestData.RandomBytes(3 * min + 5, seed: 8);
+
+        Assert.Equal([min, min, min, 5], TestData.ChunkLengths(Default, data));
     }
 }
