@@ -19,9 +19,9 @@ public interface IContentSource
     /// <summary>
     /// A request for this content waits for its bearer token to be checked (a tier asks its upstream): a source that
     /// resolves misses may fetch the metadata a miss will need (a tier's recipe) meanwhile, so the two upstream round
-    /// trips overlap. Never bytes: the token may be refused. Must not block.
+    /// trips overlap. Never bytes here: the token may be refused. Must not block.
     /// </summary>
-    void PrepareMiss(ContentKind kind, string hexDigest)
+    void PrepareMiss(ContentKind kind, string hexDigest, string bearerToken)
     {
     }
 

@@ -205,7 +205,7 @@ internal sealed partial class DataPlaneConnection
         {
             if (ContentResponder.Route(_head.Path, out var kind, out var hex) is null)
             {
-                _context.Responder.Content.PrepareMiss(kind, hex);
+                _context.Responder.Content.PrepareMiss(kind, hex, token);
             }
             try
             {

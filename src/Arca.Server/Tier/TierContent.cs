@@ -65,10 +65,11 @@ public sealed partial class TierContent(TierChunkCache cache, ChunkFetcher fetch
     }
 
     /// <summary>
-    /// A cold blob's request waits for its token check: its recipe is fetched meanwhile (without the prefetch hint, so a
-    /// refused token costs the tiers above a recipe, never bytes). Its first chunks are asked for once the token is good.
+    /// A cold blob's request waits for its token check: its recipe is fetched meanwhile, with a prefetch hint vouched for
+    /// by the request's token (the upstream starts fetching the blob only once that token checks out there, so a refused
+    /// token costs the tiers above a recipe, never bytes). Its chunks are asked for here once the token is good.
     /// </summary>
-    public void PrepareMiss(ContentKind kind, string hexDigest)
+    public void PrepareMiss(ContentKind kind, string hexDigest, string bearerToken)
     {
         var digest = "sha256:" + hexDigest;
         if (kind != ContentKind.Blob || _blobs.ContainsKey(digest))
@@ -79,7 +80,7 @@ public sealed partial class TierContent(TierChunkCache cache, ChunkFetcher fetch
         {
             try
             {
-                await GetBlobAsync(digest, CancellationToken.None).ConfigureAwait(false);
+                await GetBlobAsync(digest, CancellationToken.None, prefetch: true, vouch: bearerToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is UpstreamException or HttpRequestException or InvalidOperationException or JsonException)
             {
@@ -90,15 +91,16 @@ public sealed partial class TierContent(TierChunkCache cache, ChunkFetcher fetch
 
     /// <summary>
     /// The blob's recipe, from memory, the local catalog, or the upstream (then recorded locally). Null: upstream has no
-    /// such blob. <paramref name="prefetch"/>: its bytes are read next, so the upstream may start fetching them now.
+    /// such blob. <paramref name="prefetch"/>: its bytes are read next, so the upstream may start fetching them now
+    /// (if <paramref name="vouch"/> is given: once that client token checks out upstream).
     /// </summary>
-    public async Task<TierBlob?> GetBlobAsync(string digest, CancellationToken ct, bool prefetch = false)
+    public async Task<TierBlob?> GetBlobAsync(string digest, CancellationToken ct, bool prefetch = false, string? vouch = null)
     {
         if (KnownBlob(digest) is { } known)
         {
             return known;
         }
-        var fetch = _recipeFetches.GetOrAdd(digest, d => Task.Run(() => FetchRecipeAsync(d, prefetch)));
+        var fetch = _recipeFetches.GetOrAdd(digest, d => Task.Run(() => FetchRecipeAsync(d, prefetch, vouch)));
         try
         {
             return await fetch.WaitAsync(ct).ConfigureAwait(false);
@@ -181,10 +183,12 @@ public sealed partial class TierContent(TierChunkCache cache, ChunkFetcher fetch
         return blob;
     }
 
-    private async Task<TierBlob?> FetchRecipeAsync(string digest, bool prefetch)
+    private async Task<TierBlob?> FetchRecipeAsync(string digest, bool prefetch, string? vouch)
     {
-        var response = await upstream.GetAsync($"/v1/blobs/{digest}/recipe", CancellationToken.None,
-            extraHeaders: prefetch ? [new(TierGateway.PrefetchHeader, "1")] : null).ConfigureAwait(false);
+        KeyValuePair<string, string>[]? hints = !prefetch ? null
+            : vouch is null ? [new(TierGateway.PrefetchHeader, "1")]
+            : [new(TierGateway.PrefetchHeader, "1"), new(TierGateway.PrefetchForHeader, vouch)];
+        var response = await upstream.GetAsync($"/v1/blobs/{digest}/recipe", CancellationToken.None, extraHeaders: hints).ConfigureAwait(false);
         if (response.Status == 404)
         {
             return null;

@@ -30,6 +30,12 @@ public sealed partial class TierGateway : IAsyncDisposable
     /// </summary>
     public const string PrefetchHeader = "X-Arca-Prefetch";
 
+    /// <summary>
+    /// <c>X-Arca-Prefetch-For: &lt;token&gt;</c>, sent with <see cref="PrefetchHeader"/> by a tier that fetches a recipe
+    /// while it checks a new client token: prefetch only once that token checks out here (never bytes for a bad one).
+    /// </summary>
+    public const string PrefetchForHeader = "X-Arca-Prefetch-For";
+
     /// <summary>How long a checked token is trusted before it is checked upstream again (in the background on the data
     /// plane): the most a revocation takes to reach this tier, per tier level. One upstream call per token per TTL.</summary>
     private static readonly TimeSpan TokenTtl = TimeSpan.FromSeconds(10);
@@ -127,11 +133,19 @@ public sealed partial class TierGateway : IAsyncDisposable
                 return;
             }
             var prefetch = segments.Length == 4 && ctx.Request.Headers[PrefetchHeader] == "1";
+            var vouch = prefetch && ctx.Request.Headers[PrefetchForHeader].ToString() is { Length: > 0 } vouchToken ? vouchToken : null;
             try
             {
-                if (Names.IsValidDigest(b) && await _content.GetBlobAsync(b, ctx.RequestAborted, prefetch) is { } blob && prefetch)
+                if (Names.IsValidDigest(b) && await _content.GetBlobAsync(b, ctx.RequestAborted, prefetch, vouch) is { } blob && prefetch)
                 {
-                    _content.Anticipate(blob);
+                    if (vouch is null)
+                    {
+                        _content.Anticipate(blob);
+                    }
+                    else
+                    {
+                        _ = AnticipateForAsync(blob, vouch);
+                    }
                 }
             }
             catch (UpstreamException e)
@@ -155,6 +169,22 @@ public sealed partial class TierGateway : IAsyncDisposable
             return;
         }
         await PassThroughAsync(ctx, path);
+    }
+
+    /// <summary>A prefetch vouched for by a client token: starts once the token checks out (checked once however many ask).</summary>
+    private async Task AnticipateForAsync(TierBlob blob, string token)
+    {
+        try
+        {
+            if (await AuthenticateAsync(token) is { } principal && principal.Allows(Roles.Read, null))
+            {
+                _content.Anticipate(blob);
+            }
+        }
+        catch (UpstreamException)
+        {
+            // No check, no prefetch: the chunks are fetched when they are asked for.
+        }
     }
 
     /// <summary>Download URLs were asked for: start filling the layers now (a handful; big artifacts fill as read).</summary>
