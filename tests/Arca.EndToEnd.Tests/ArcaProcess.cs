@@ -44,28 +44,15 @@ internal sealed class ArcaProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>The <c>arca.dll</c> built next to the tests by the project reference.</summary>
-    public static string ArcaDll => Path.Combine(AppContext.BaseDirectory, "arca.dll");
-
     /// <summary>Starts the server and waits (bounded) until <c>/readyz</c> answers 200.</summary>
     public static async Task<ArcaProcess> StartAsync(string dataDir, params string[] extraArgs)
     {
-        Assert.True(File.Exists(ArcaDll), $"{ArcaDll} is missing: the project reference to src/Arca should build it here");
         var (controlPort, dataPort) = (FreePort(), FreePort());
-        var start = new ProcessStartInfo("dotnet")
+        var start = ArcaCommand.StartInfo(new[]
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[]
-        {
-            ArcaDll, "serve", "--data-dir", dataDir,
+            "serve", "--data-dir", dataDir,
             "--control-listen", $"127.0.0.1:{controlPort}", "--data-listen", $"127.0.0.1:{dataPort}", "--log-level", "warning",
-        }.Concat(extraArgs))
-        {
-            start.ArgumentList.Add(arg);
-        }
+        }.Concat(extraArgs));
         foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("ARCA_", StringComparison.Ordinal)).ToList())
         {
             start.Environment.Remove(name); // the test's settings only, not the developer's
