@@ -31,10 +31,13 @@ internal sealed class ContentResponder(IContentSource content, UrlSigner signer,
             return Response.Error(405, "only GET and HEAD are served here", extra: ResponseExtraHeader.Allow);
         }
 
-        var denied = Authorize(head, tokenChecked || missResolved);
-        if (denied is not null)
+        if (Authorize(head, tokenChecked || missResolved) is { } denied)
         {
-            return denied.Value;
+            if (denied.PendingToken is not null)
+            {
+                (denied.Kind, denied.Hex) = (kind, hex); // for IContentSource.PrepareMiss while the token is checked
+            }
+            return denied;
         }
 
         var repair = kind == ContentKind.Chunk && HasQueryFlag(head.Query, "repair=1");

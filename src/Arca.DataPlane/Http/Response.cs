@@ -42,7 +42,10 @@ internal struct Response
 
     public bool Repair;
 
-    /// <summary>With status 0: the bearer token still has to be checked (<see cref="IBearerAuthorizer.IsUnknown"/>).</summary>
+    /// <summary>
+    /// With status 0: the bearer token still has to be checked (<see cref="IBearerAuthorizer.IsUnknown"/>); <see cref="Kind"/>
+    /// and <see cref="Hex"/> name the content asked for.
+    /// </summary>
     public string? PendingToken;
 
     public static Response Error(int status, string text, bool close = false, ResponseExtraHeader extra = ResponseExtraHeader.None) => new()

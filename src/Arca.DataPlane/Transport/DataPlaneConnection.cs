@@ -203,10 +203,7 @@ internal sealed partial class DataPlaneConnection
         await Task.Yield(); // leave the poller thread: the token check and the lookup may wait on the network
         if (deferred.PendingToken is { } token)
         {
-            if (ContentResponder.Route(_head.Path, out var kind, out var hex) is null)
-            {
-                _context.Responder.Content.PrepareMiss(kind, hex, token);
-            }
+            _context.Responder.Content.PrepareMiss(deferred.Kind, deferred.Hex!, token);
             try
             {
                 await _context.Responder.Bearer.CheckAsync(token);

@@ -16,7 +16,7 @@ namespace Arca.Storage.Chunking;
 /// mask bits for the same reason). The hash restarts at zero at <see cref="ChunkerOptions.MinSize"/> bytes into
 /// every chunk, so a boundary depends only on the bytes of its own chunk: that is what makes chunking re-synchronise
 /// after an edit, and what makes the result independent of how a stream is split into calls.
-/// The first MaxSize bytes of a stream (its lead) are cut into chunks of exactly MinSize (<see cref="FirstBoundary"/>):
+/// The first MaxSize bytes of a stream (its lead) are cut into chunks of exactly MinSize (<see cref="LeadBoundary"/>):
 /// a tier serves a chunk only once it holds and has verified all of it, so small first chunks are what let a cold
 /// blob's first bytes through a chain of tiers early and keep each tier ahead of its readers while its upstream
 /// connections ramp up. The start of a stream is a fixed anchor, so this costs re-synchronisation nothing; an edit
@@ -50,7 +50,7 @@ public sealed class FastCdc
     public ChunkerOptions Options { get; }
 
     /// <summary>
-    /// The lead of a stream, MaxSize bytes, is cut into MinSize chunks (<see cref="FirstBoundary"/>); content-defined
+    /// The lead of a stream, MaxSize bytes, is cut into MinSize chunks (<see cref="LeadBoundary"/>); content-defined
     /// chunking starts after it.
     /// </summary>
     public int LeadSize => _maxSize;
@@ -60,13 +60,13 @@ public sealed class FastCdc
     /// which starts at <c>data[0]</c>: MinSize, or the rest of the stream when it is shorter. Returns 0 when
     /// <paramref name="isFinal"/> is false and fewer than MinSize bytes are given.
     /// </summary>
-    public int FirstBoundary(ReadOnlySpan<byte> data, bool isFinal) =>
+    public int LeadBoundary(ReadOnlySpan<byte> data, bool isFinal) =>
         data.Length >= _minSize ? _minSize : isFinal ? data.Length : 0;
 
     /// <summary>
-    /// Length of a chunk that starts at <c>data[0]</c>, after a stream's lead (see <see cref="FirstBoundary"/>). Returns 0 when <paramref name="isFinal"/> is false,
-    /// <c>data.Length</c> &lt; MaxSize and no boundary was found yet (the caller must supply more bytes). When
-    /// <paramref name="isFinal"/> is true, returns <c>data.Length</c> if it is ≤ MinSize or no boundary is found
+    /// Length of a chunk that starts at <c>data[0]</c>, after a stream's lead (see <see cref="LeadBoundary"/>). Returns 0
+    /// when <paramref name="isFinal"/> is false, <c>data.Length</c> &lt; MaxSize and no boundary was found yet (the caller
+    /// must supply more bytes). When <paramref name="isFinal"/> is true, returns <c>data.Length</c> if it is ≤ MinSize or no boundary is found
     /// before min(data.Length, MaxSize); never returns 0 for non-empty data when <paramref name="isFinal"/> is true.
     /// Deterministic: the result depends only on the bytes, never on how the stream was split into calls.
     /// </summary>

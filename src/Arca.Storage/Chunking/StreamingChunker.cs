@@ -9,7 +9,7 @@ namespace Arca.Storage.Chunking;
 /// <remarks>
 /// Chunks are cut straight from the caller's span when nothing is pending, so only the tail of each piece (an
 /// unfinished chunk) is copied. The pending chunk is never rehashed when more bytes arrive. The chunks are exactly
-/// those of <see cref="FastCdc.FirstBoundary"/> over the stream's lead, then
+/// those of <see cref="FastCdc.LeadBoundary"/> over the stream's lead, then
 /// <see cref="FastCdc.NextBoundary(ReadOnlySpan{byte}, bool)"/>, however the stream is split.
 /// Not thread-safe; one instance per stream.
 /// </remarks>
@@ -117,7 +117,7 @@ public sealed class StreamingChunker : IDisposable
 
     private int Boundary(ReadOnlySpan<byte> data, bool isFinal)
     {
-        int cut = _emitted < _cdc.LeadSize ? _cdc.FirstBoundary(data, isFinal) : _cdc.NextBoundary(data, isFinal, ref _scanned, ref _hash);
+        int cut = _emitted < _cdc.LeadSize ? _cdc.LeadBoundary(data, isFinal) : _cdc.NextBoundary(data, isFinal, ref _scanned, ref _hash);
         _emitted += cut;
         return cut;
     }

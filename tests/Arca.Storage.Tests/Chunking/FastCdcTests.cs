@@ -177,13 +177,13 @@ public sealed class FastCdcTests
     [InlineData(256 * 1024)]
     [InlineData(256 * 1024 + 1)]
     [InlineData(9 * 1024 * 1024 + 7)]
-    public void FirstBoundary_IsMinSize_OrTheWholeShorterStream(int length)
+    public void LeadBoundary_IsMinSize_OrTheWholeShorterStream(int length)
     {
         byte[] data = TestData.RandomBytes(length, seed: 21);
         int min = Default.Options.MinSize;
 
-        Assert.Equal(Math.Min(length, min), Default.FirstBoundary(data, isFinal: true));
-        Assert.Equal(length >= min ? min : 0, Default.FirstBoundary(data, isFinal: false));
+        Assert.Equal(Math.Min(length, min), Default.LeadBoundary(data, isFinal: true));
+        Assert.Equal(length >= min ? min : 0, Default.LeadBoundary(data, isFinal: false));
     }
 
     [Fact]

@@ -37,7 +37,7 @@ internal static class TestData
         return z ^ (z >> 31);
     }
 
-    /// <summary>Chunk lengths of a whole stream (its lead cut by <see cref="FastCdc.FirstBoundary"/>), each call told the input is final.</summary>
+    /// <summary>Chunk lengths of a whole stream (its lead cut by <see cref="FastCdc.LeadBoundary"/>), each call told the input is final.</summary>
     public static List<int> ChunkLengths(FastCdc cdc, ReadOnlySpan<byte> data) => Lengths(cdc, data, stream: true);
 
     /// <summary>Content-defined boundaries only: every chunk cut by <see cref="FastCdc.NextBoundary(ReadOnlySpan{byte}, bool)"/>.</summary>
@@ -49,7 +49,7 @@ internal static class TestData
         long offset = 0;
         while (!data.IsEmpty)
         {
-            int cut = stream && offset < cdc.LeadSize ? cdc.FirstBoundary(data, isFinal: true) : cdc.NextBoundary(data, isFinal: true);
+            int cut = stream && offset < cdc.LeadSize ? cdc.LeadBoundary(data, isFinal: true) : cdc.NextBoundary(data, isFinal: true);
             offset += cut;
             Assert.InRange(cut, 1, data.Length);
             lengths.Add(cut);
