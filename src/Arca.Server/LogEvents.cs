@@ -15,6 +15,7 @@ internal static class LogEvents
     public const int FetchFailed = 1411;
     public const int RunBroken = 1412;
     public const int PrewarmFillFailed = 1420;
+    public const int RecipeRecordFailed = 1421;
     public const int ServingStale = 1430;
     public const int FollowingEvents = 1431;
     public const int EventsLost = 1432;

@@ -43,6 +43,44 @@ public sealed class UpstreamFailureTests
     }
 
     [Fact]
+    public async Task A_blob_read_through_the_edge_is_recorded_there_and_known_after_a_restart_with_no_upstream()
+    {
+        // Anonymous reads at the edge: after its restart no upstream is left to check a token with.
+        await using var tree = await TierTree.StartAsync(new TierTreeOptions
+        {
+            Edge = new Dictionary<string, string> { ["auth.anonymous_read"] = "true" },
+        });
+        var published = await PublishedVersion.PublishAsync(tree.OriginApi, "fanout/recorded", 3 * MiB + 17);
+        var atOrigin = await tree.OriginApi.RecipeAsync(published.BlobDigest);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) }; // no token
+        var recipeUrl = $"{tree.Edge.ControlUrl}/v1/blobs/{published.BlobDigest}/recipe";
+        using (var cold = await http.GetAsync(recipeUrl))
+        {
+            Assert.True(cold.StatusCode == HttpStatusCode.OK, $"cold recipe at the edge: {(int)cold.StatusCode}{tree.Logs}");
+        }
+
+        // The edge answers a cold read before its own record of the recipe commits; the commit follows within moments.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        tree.Edge.Kill();
+        tree.Seeder.Kill();
+        tree.Origin.Kill();
+        await tree.Edge.RestartAsync();
+
+        using (var head = await http.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"{tree.Edge.ControlUrl}/v1/blobs/{published.BlobDigest}")))
+        {
+            Assert.True(head.StatusCode == HttpStatusCode.OK, $"HEAD at the restarted edge: {(int)head.StatusCode}{tree.Logs}");
+            Assert.Equal(published.Size, head.Content.Headers.ContentLength);
+        }
+        using var recipe = await http.GetAsync(recipeUrl);
+        var text = await recipe.Content.ReadAsStringAsync();
+        Assert.True(recipe.StatusCode == HttpStatusCode.OK, $"recipe at the restarted edge: {(int)recipe.StatusCode} {text}{tree.Logs}");
+        var atEdge = Json.Parse(text).GetProperty("chunks").EnumerateArray()
+            .Select(c => (c.GetProperty("digest").GetString()!, c.GetProperty("offset").GetInt64(), c.GetProperty("length").GetInt32()))
+            .ToList();
+        Assert.Equal(atOrigin, atEdge);
+    }
+
+    [Fact]
     public async Task With_the_upstream_down_the_edge_answers_resolves_stale_with_Age_and_Warning_until_max_stale()
     {
         var tierSettings = new Dictionary<string, string> { ["tier.resolve_ttl_seconds"] = "1", ["tier.max_stale_seconds"] = "6" };

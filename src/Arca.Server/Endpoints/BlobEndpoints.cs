@@ -21,6 +21,12 @@ namespace Arca.Server.Endpoints;
 internal sealed class BlobEndpoints(ArcaServices s, Access access)
 {
     private const string UploadsPath = "/v1/blobs/uploads/";
+
+    /// <summary>
+    /// <c>HttpContext.Items</c> key under which a tier hands these endpoints the record of a blob it holds in memory
+    /// (fetched from upstream, its local row possibly still committing).
+    /// </summary>
+    public const string HeldRecordKey = "arca.tier.blob";
     private const int MaxManifestBytes = 16 << 20;
 
     public void Map(IEndpointRouteBuilder app)
@@ -315,6 +321,10 @@ internal sealed class BlobEndpoints(ArcaServices s, Access access)
         {
             await Exchange.Problem(ctx, ProblemCode.InvalidDigest, $"'{digest}' is not sha256: followed by 64 lowercase hex digits");
             return null;
+        }
+        if (ctx.Items.TryGetValue(HeldRecordKey, out var held) && held is BlobRecord record && record.Digest == digest)
+        {
+            return record;
         }
         if (s.Blobs.Catalog.Get(digest) is { } blob)
         {

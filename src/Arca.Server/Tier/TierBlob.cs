@@ -1,3 +1,4 @@
+using Arca.Metadata;
 using Arca.Storage;
 
 namespace Arca.Server.Tier;
@@ -17,7 +18,13 @@ public sealed class TierBlob(string digest, long size, ChunkDigest[] chunks, lon
     /// </summary>
     public int ScanHint;
 
-    public static TierBlob From(string digest, long size, IReadOnlyList<ChunkRef> recipe)
+    /// <summary>
+    /// The blob's catalog record as this tier holds it. Its local row may still be committing (a tier records a fetched
+    /// recipe without waiting for the commit), so the tier's own blob endpoints are handed this one.
+    /// </summary>
+    public BlobRecord? Record { get; init; }
+
+    public static TierBlob From(string digest, long size, IReadOnlyList<ChunkRef> recipe, BlobRecord? record = null)
     {
         var chunks = new ChunkDigest[recipe.Count];
         var starts = new long[recipe.Count];
@@ -34,6 +41,6 @@ public sealed class TierBlob(string digest, long size, ChunkDigest[] chunks, lon
         {
             throw new InvalidDataException($"the recipe of {digest} covers {offset} bytes, not {size}");
         }
-        return new TierBlob(digest, size, chunks, starts, lengths);
+        return new TierBlob(digest, size, chunks, starts, lengths) { Record = record };
     }
 }

@@ -76,7 +76,10 @@ public sealed partial class TierContent(TierChunkCache cache, ChunkFetcher fetch
         {
             return;
         }
-        _ = Task.Run(async () =>
+        _ = Prepare();
+
+        // Not a thread-pool hop: the recipe request goes out from here, at the first await inside.
+        async Task Prepare()
         {
             try
             {
@@ -86,7 +89,7 @@ public sealed partial class TierContent(TierChunkCache cache, ChunkFetcher fetch
             {
                 // The request itself looks again after its token check, and reports what it finds.
             }
-        });
+        }
     }
 
     /// <summary>
@@ -100,7 +103,14 @@ public sealed partial class TierContent(TierChunkCache cache, ChunkFetcher fetch
         {
             return known;
         }
-        var fetch = _recipeFetches.GetOrAdd(digest, d => Task.Run(() => FetchRecipeAsync(d, prefetch, vouch)));
+        // One fetch per blob however many ask at once: whoever registers the promise starts the fetch, inline, so the
+        // request leaves now rather than after a thread-pool hop.
+        var promise = new TaskCompletionSource<TierBlob?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var fetch = _recipeFetches.GetOrAdd(digest, promise.Task);
+        if (fetch == promise.Task)
+        {
+            _ = CompleteAsync(promise, FetchRecipeAsync(digest, prefetch, vouch));
+        }
         try
         {
             return await fetch.WaitAsync(ct).ConfigureAwait(false);
@@ -111,6 +121,18 @@ public sealed partial class TierContent(TierChunkCache cache, ChunkFetcher fetch
             {
                 ((ICollection<KeyValuePair<string, Task<TierBlob?>>>)_recipeFetches).Remove(new(digest, fetch));
             }
+        }
+    }
+
+    private static async Task CompleteAsync(TaskCompletionSource<TierBlob?> promise, Task<TierBlob?> fetch)
+    {
+        try
+        {
+            promise.TrySetResult(await fetch.ConfigureAwait(false));
+        }
+        catch (Exception e)
+        {
+            promise.TrySetException(e);
         }
     }
 
@@ -168,7 +190,7 @@ public sealed partial class TierContent(TierChunkCache cache, ChunkFetcher fetch
         }
         if (catalog.Get(digest) is { } record)
         {
-            return Remember(TierBlob.From(record.Digest, record.Size, Recipe.Decode(record.Recipe)));
+            return Remember(TierBlob.From(record.Digest, record.Size, Recipe.Decode(record.Recipe), record));
         }
         return null;
     }
@@ -204,20 +226,31 @@ public sealed partial class TierContent(TierChunkCache cache, ChunkFetcher fetch
         {
             chunks.Add(new ChunkRef(ChunkDigest.Parse(c.GetProperty("digest").GetString()!), c.GetProperty("length").GetInt32()));
         }
-        var blob = TierBlob.From(digest, root.GetProperty("size").GetInt64(), chunks);
-        // Recorded locally, so the tier's own recipe, HEAD and manifest endpoints know it from now on.
-        var added = await catalog.AddAsync("tier", new BlobRecord
-        {
-            Digest = digest,
-            Size = blob.Size,
-            MediaType = "application/octet-stream",
-            Recipe = Recipe.Encode(chunks),
-        }).ConfigureAwait(false);
-        if (!added.IsOk)
-        {
-            throw new InvalidOperationException($"recording blob {digest}: {added.Detail}");
-        }
+        var size = root.GetProperty("size").GetInt64();
+        var record = new BlobRecord { Digest = digest, Size = size, MediaType = "application/octet-stream", Recipe = Recipe.Encode(chunks) };
+        var blob = TierBlob.From(digest, size, chunks, record);
+        // Recorded locally too, so the tier knows the blob after a restart. Not awaited: the commit (a hand-off to the
+        // metadata writer's thread and a SQLite transaction) stays off the path of the cold requests waiting for this
+        // recipe, here and at every tier below, which are answered from memory meanwhile (TierBlob.Record). The write is queued before this returns, so a manifest naming the blob,
+        // recorded later, always finds its row: the metadata writer commits in queue order.
+        _ = RecordAsync(record);
         return Remember(blob);
+    }
+
+    private async Task RecordAsync(BlobRecord record)
+    {
+        try
+        {
+            var added = await catalog.AddAsync("tier", record).ConfigureAwait(false);
+            if (!added.IsOk)
+            {
+                Log.RecordFailed(log, record.Digest, added.Detail ?? "not recorded");
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Log.RecordFailed(log, record.Digest, e.Message);
+        }
     }
 
     private ContentLayout BlobLayout(TierBlob blob) => new(blob.Size, []) { Fill = new BlobView(this, blob) };
@@ -315,5 +348,9 @@ public sealed partial class TierContent(TierChunkCache cache, ChunkFetcher fetch
     {
         [LoggerMessage(EventId = LogEvents.PrewarmFillFailed, Level = LogLevel.Warning, Message = "pre-warming {Digest} stopped: {Reason}")]
         public static partial void FillFailed(ILogger logger, string digest, string reason);
+
+        [LoggerMessage(EventId = LogEvents.RecipeRecordFailed, Level = LogLevel.Warning,
+            Message = "recording the recipe of {Digest} locally failed ({Reason}); it is served from memory and fetched again after a restart")]
+        public static partial void RecordFailed(ILogger logger, string digest, string reason);
     }
 }

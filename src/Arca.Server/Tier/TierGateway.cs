@@ -7,6 +7,7 @@ using Arca.Configuration;
 using Arca.Metadata;
 using Arca.Server.Api;
 using Arca.Server.Blobs;
+using Arca.Server.Endpoints;
 using Arca.Server.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -136,7 +137,13 @@ public sealed partial class TierGateway : IAsyncDisposable
             var vouch = prefetch && ctx.Request.Headers[PrefetchForHeader].ToString() is { Length: > 0 } vouchToken ? vouchToken : null;
             try
             {
-                if (Names.IsValidDigest(b) && await _content.GetBlobAsync(b, ctx.RequestAborted, prefetch, vouch) is { } blob && prefetch)
+                var blob = Names.IsValidDigest(b) ? await _content.GetBlobAsync(b, ctx.RequestAborted, prefetch, vouch) : null;
+                if (blob is not null)
+                {
+                    // The endpoint below answers from the record held here: the local row may still be committing.
+                    ctx.Items[BlobEndpoints.HeldRecordKey] = blob.Record;
+                }
+                if (blob is not null && prefetch)
                 {
                     if (vouch is null)
                     {
