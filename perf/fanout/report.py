@@ -168,7 +168,8 @@ def svg(rows, tstar, nodes, path, title):
 
 def main():
     ap = argparse.ArgumentParser()
-    for k in ("work", "out", "scenarios", "client", "command", "versions", "load-before", "latency-emulated"):
+    for k in ("work", "out", "scenarios", "client", "command", "versions", "load-before", "latency-emulated",
+              "congestion-control"):
         ap.add_argument("--" + k, default="")
     for k in ("nodes", "edges", "node-mbit", "tier-mbit", "size-mib"):
         ap.add_argument("--" + k, type=int)
@@ -249,7 +250,10 @@ def main():
         f"shaped with `tbf rate R burst 256kb` (queue: 50 ms of R, ≥ 512 KiB)"
         + (f" and `netem delay {a.latency_ms:g}ms` (RTT per link {2 * a.latency_ms:g} ms)." if a.latency_emulated == "1"
            else f"; **no added latency**: this kernel has no sch_netem (CONFIG_NET_SCH_NETEM unset), so "
-                f"--latency-ms {a.latency_ms:g} was not applied (veth RTT ≈ 0.05 ms)."),
+                f"--latency-ms {a.latency_ms:g} was not applied (veth RTT ≈ 0.05 ms).")
+        + (f" TCP congestion control in every namespace: `{a.congestion_control}`"
+           + (" (pinned with `--cc`)." if "--cc" in a.command else " (the host's default; `--cc NAME` pins one).")
+           if a.congestion_control else ""),
         f"- Topology: origin ─{a.tier_mbit} Mbit/s─ seeder ─{a.tier_mbit} Mbit/s─ {a.edges} edges "
         f"─{a.tier_mbit} Mbit/s per edge, shared by its nodes─ {a.nodes} nodes at {a.node_mbit} Mbit/s "
         f"(round-robin, ≤ {math.ceil(a.nodes / a.edges)} per edge). Each server has one NIC per side, so its egress "

@@ -52,6 +52,8 @@ trace=0
 state_base=/tmp    # where server state (caches, data dirs, the artifact) lives: a disk, as on a real cache
 arca_sets=()      # extra --set KEY=VALUE for every arca server (experiments, e.g. tier.fetch_concurrency=2)
 quiet_wait=300    # seconds to wait for a quiet machine before each scenario
+cc=""              # TCP congestion control to set in every namespace ("" = leave each at the host's default)
+fleet_cc=""        # what the namespaces actually use (read back from one of them; reported)
 prefix=fo          # every namespace and bridge this script creates starts with "$prefix-" (crash recovery)
 
 usage() {
@@ -75,6 +77,8 @@ options:
   --arca PATH        arca binary (libe_sqlite3.so beside it); "arca" = the one on PATH; default: build from this
                      checkout (dotnet publish, Native AOT) into a temp dir, or use PATH when dotnet is missing
   --arca-set K=V     pass --set K=V to every arca server (repeatable), e.g. tier.fetch_concurrency=2
+  --cc NAME          TCP congestion control for every namespace of the fleet, e.g. cubic (default: the host's, as
+                     new namespaces inherit it); the one in effect is reported
   --state-dir DIR    where the servers' caches and data dirs go (default /tmp; e.g. /dev/shm to take the disk out)
   --out PATH         result file (default perf/results/fanout.md, the SVG beside it); "-" = print only
   --quiet-wait SEC   before each scenario, wait up to SEC for background CPU < 20% (default 300)
@@ -101,6 +105,7 @@ while [[ $# -gt 0 ]]; do
         --trace) trace=1; shift ;;
         --arca-set) arca_sets+=(--set "$2"); shift 2 ;;
         --state-dir) state_base="$2"; shift 2 ;;
+        --cc) cc="$2"; shift 2 ;;
         --quiet-wait) quiet_wait="$2"; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
@@ -270,6 +275,10 @@ link() {
 add_ns() {
     ip netns add "$1"
     ip -n "$1" link set lo up
+    if [[ -n $cc ]]; then
+        ip netns exec "$1" sysctl -qw net.ipv4.tcp_congestion_control="$cc" || die "cannot set congestion control $cc in $1"
+    fi
+    fleet_cc=$(ip netns exec "$1" sysctl -n net.ipv4.tcp_congestion_control)
 }
 
 add_bridge() {
@@ -740,7 +749,7 @@ main() {
     has_scenario d && versions+=("arca $arca (checkout's src/ last changed in $(git -C "$repo" log -1 --format=%h -- src))")
     python3 "$here/report.py" --work "$work" --out "$out" --scenarios "$scenarios" --nodes "$nodes" --edges "$edges" \
         --node-mbit "$node_mbit" --tier-mbit "$tier_mbit" --latency-ms "$latency_ms" --size-mib "$size_mib" \
-        --client "$client" --command "$command_line" --load-before "$load" --latency-emulated "$have_netem" \
+        --client "$client" --command "$command_line" --load-before "$load" --latency-emulated "$have_netem" --congestion-control "$fleet_cc" \
         --versions "$(IFS=';'; echo "${versions[*]}")"
 }
 
