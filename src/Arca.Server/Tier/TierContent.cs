@@ -231,8 +231,9 @@ public sealed partial class TierContent(TierChunkCache cache, ChunkFetcher fetch
         var blob = TierBlob.From(digest, size, chunks, record);
         // Recorded locally too, so the tier knows the blob after a restart. Not awaited: the commit (a hand-off to the
         // metadata writer's thread and a SQLite transaction) stays off the path of the cold requests waiting for this
-        // recipe, here and at every tier below, which are answered from memory meanwhile (TierBlob.Record). The write is queued before this returns, so a manifest naming the blob,
-        // recorded later, always finds its row: the metadata writer commits in queue order.
+        // recipe, here and at every tier below, which are answered from memory meanwhile (TierBlob.Record). The write
+        // is queued before this returns, so a manifest naming the blob, recorded later, always finds its row: the
+        // metadata writer commits in queue order.
         _ = RecordAsync(record);
         return Remember(blob);
     }
