@@ -169,7 +169,7 @@ def svg(rows, tstar, nodes, path, title):
 def main():
     ap = argparse.ArgumentParser()
     for k in ("work", "out", "scenarios", "client", "command", "versions", "load-before", "latency-emulated",
-              "congestion-control"):
+              "congestion-control", "congestion-pinned"):
         ap.add_argument("--" + k, default="")
     for k in ("nodes", "edges", "node-mbit", "tier-mbit", "size-mib"):
         ap.add_argument("--" + k, type=int)
@@ -252,7 +252,7 @@ def main():
            else f"; **no added latency**: this kernel has no sch_netem (CONFIG_NET_SCH_NETEM unset), so "
                 f"--latency-ms {a.latency_ms:g} was not applied (veth RTT ≈ 0.05 ms).")
         + (f" TCP congestion control in every namespace: `{a.congestion_control}`"
-           + (" (pinned with `--cc`)." if "--cc" in a.command else " (the host's default; `--cc NAME` pins one).")
+           + (" (pinned with `--cc`)." if a.congestion_pinned == "1" else " (the host's default; `--cc NAME` pins one).")
            if a.congestion_control else ""),
         f"- Topology: origin ─{a.tier_mbit} Mbit/s─ seeder ─{a.tier_mbit} Mbit/s─ {a.edges} edges "
         f"─{a.tier_mbit} Mbit/s per edge, shared by its nodes─ {a.nodes} nodes at {a.node_mbit} Mbit/s "

@@ -750,6 +750,7 @@ main() {
     python3 "$here/report.py" --work "$work" --out "$out" --scenarios "$scenarios" --nodes "$nodes" --edges "$edges" \
         --node-mbit "$node_mbit" --tier-mbit "$tier_mbit" --latency-ms "$latency_ms" --size-mib "$size_mib" \
         --client "$client" --command "$command_line" --load-before "$load" --latency-emulated "$have_netem" --congestion-control "$fleet_cc" \
+        --congestion-pinned "$([[ -n $cc ]] && echo 1)" \
         --versions "$(IFS=';'; echo "${versions[*]}")"
 }
 

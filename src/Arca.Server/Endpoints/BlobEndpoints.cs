@@ -20,13 +20,13 @@ namespace Arca.Server.Endpoints;
 /// </summary>
 internal sealed class BlobEndpoints(ArcaServices s, Access access)
 {
-    private const string UploadsPath = "/v1/blobs/uploads/";
-
     /// <summary>
     /// <c>HttpContext.Items</c> key under which a tier hands these endpoints the record of a blob it holds in memory
     /// (fetched from upstream, its local row possibly still committing).
     /// </summary>
     public const string HeldRecordKey = "arca.tier.blob";
+
+    private const string UploadsPath = "/v1/blobs/uploads/";
     private const int MaxManifestBytes = 16 << 20;
 
     public void Map(IEndpointRouteBuilder app)

@@ -142,16 +142,13 @@ public sealed partial class TierGateway : IAsyncDisposable
                 {
                     // The endpoint below answers from the record held here: the local row may still be committing.
                     ctx.Items[BlobEndpoints.HeldRecordKey] = blob.Record;
-                }
-                if (blob is not null && prefetch)
-                {
-                    if (vouch is null)
-                    {
-                        _content.Anticipate(blob);
-                    }
-                    else
+                    if (prefetch && vouch is not null)
                     {
                         _ = AnticipateForAsync(blob, vouch);
+                    }
+                    else if (prefetch)
+                    {
+                        _content.Anticipate(blob);
                     }
                 }
             }
