@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # One fan-out node: runs inside its network namespace (ip netns exec), waits at the barrier, pulls the artifact once,
-# and appends "id start end rc user_s sys_s first_byte meta_s" to RESULT. Times are wall-clock epoch seconds
-# ($EPOCHREALTIME, no fork), so they compare directly with the barrier release time the harness records;
+# and appends "id start end rc user_s sys_s first_byte meta_s exit" to RESULT. Times are wall-clock epoch seconds
+# ($EPOCHREALTIME, no fork), so they compare directly with the barrier release time the harness records.
+# end is when the node had the artifact: for curl clients the moment curl exited after its last byte; for
+# `arca pull` when it exited (its files written, verified and in place). exit is when the whole client was done
+# (for curl clients also the sha256 pipeline and the shell around it): with 24 nodes on two cores, that wind-down
+# waits for CPU behind every other node finishing at the same moment, which says nothing about the tree.
 # first_byte is when the artifact's first byte arrived ("-" for `arca pull`, which does not say); meta_s is how
 # long the download-URL request took (arca-curl only, else "-").
 #
@@ -21,13 +25,15 @@ first_byte=-
 # fetch URL: streams the artifact through `openssl dgst -sha256` into OUT.sha (the harness checks it after the run)
 # instead of writing it to a file: 24 emulated nodes share two cores, and writing 3 GiB into fresh tmpfs pages cost more
 # CPU than any server in the tree (first touch of every page), which made the clients, not the links, set the pace.
-# Notes when the request went out and curl's time to first byte.
+# Notes when the request went out, curl's time to first byte, and when curl was done (OUT.done: its status and
+# the time it exited, taken in the pipeline's own subshell, a builtin with no fork).
 fetch() {  # fetch URL [curl options…]
     local sent=$EPOCHREALTIME rc line url=$1
     shift
-    curl -sSf --max-time "$limit" -w '%{stderr}ttfb %{time_starttransfer}\n' "$@" "$url" 2>"$out.curl" \
+    { curl -sSf --max-time "$limit" -w '%{stderr}ttfb %{time_starttransfer}\n' "$@" "$url" 2>"$out.curl"
+      echo "$? $EPOCHREALTIME" > "$out.done"; } \
         | openssl dgst -sha256 -r > "$out.sha"
-    rc=${PIPESTATUS[0]}
+    read -r rc _ < "$out.done" 2>/dev/null || rc=1
     line=$(grep '^ttfb ' "$out.curl")
     grep -v '^ttfb ' "$out.curl" >&2
     (( rc == 0 )) || return "$rc"
@@ -71,10 +77,12 @@ start=$EPOCHREALTIME
 TIMEFORMAT='%3U %3S'
 { time client "$@" >"$out.log" 2>&1; } 2>"$out.cpu"
 rc=$?
-end=$EPOCHREALTIME
+exit_time=$EPOCHREALTIME
+end=$exit_time
+[[ -s $out.done ]] && read -r _ end < "$out.done"
 if [[ -s $out.ttfb ]]; then
     read -r sent ttfb < "$out.ttfb"
     first_byte=$(awk -v s="$sent" -v t="$ttfb" 'BEGIN { printf "%.6f", s + t }')
 fi
 meta=$(cat "$out.meta" 2>/dev/null || echo -)
-echo "$id $start $end $rc $(cat "$out.cpu" 2>/dev/null || echo '0 0') $first_byte $meta" >> "$result"
+echo "$id $start $end $rc $(cat "$out.cpu" 2>/dev/null || echo '0 0') $first_byte $meta $exit_time" >> "$result"

@@ -43,6 +43,7 @@ tier_mbit=600
 latency_ms=1
 size_mib=128
 scenarios="a,b,c,d"
+rounds=3           # each scenario runs this many times (alternating); the report takes medians
 client=curl
 arca=""
 out="$repo/perf/results/fanout.md"
@@ -69,6 +70,9 @@ options:
                      without it the run says so and adds none)
   --size-mib S       artifact size, MiB of random bytes (default 128)
   --scenarios LIST   comma-separated subset of a,b,c,d, run in this order (default a,b,c,d)
+  --rounds R         run the scenarios R times, alternating (a b c d, a b c d, …); every figure and target is
+                     taken from each scenario's median round (by max), and each round's p50 and max are listed
+                     (default 3: one round's max moves by ±0.2 s with the machine's scheduling)
   --client C         node client for scenario d (default curl):
                        curl      one `curl` of the layer from the edge's data plane by digest, with a bearer token
                                  (like the nginx and Varnish nodes, which know their URL)
@@ -83,7 +87,7 @@ options:
   --out PATH         result file (default perf/results/fanout.md, the SVG beside it); "-" = print only
   --quiet-wait SEC   before each scenario, wait up to SEC for background CPU < 20% (default 300)
   --keep             keep the work dir (server logs, per-node results)
-  --trace            sample every link's byte counters every 0.5 s into <work>/<scenario>/trace.tsv (use --keep)
+  --trace            sample every link's byte counters every 0.5 s into <work>/<scenario>/r<round>/trace.tsv (use --keep)
   --hold             after each scenario, keep its servers up until <work>/hold is removed (debugging)
 EOF
 }
@@ -97,6 +101,7 @@ while [[ $# -gt 0 ]]; do
         --latency-ms) latency_ms="$2"; shift 2 ;;
         --size-mib) size_mib="$2"; shift 2 ;;
         --scenarios) scenarios="$2"; shift 2 ;;
+        --rounds) rounds="$2"; shift 2 ;;
         --client) client="$2"; shift 2 ;;
         --arca) arca="$2"; shift 2 ;;
         --out) out="$2"; shift 2 ;;
@@ -117,7 +122,7 @@ die() { say "error: $*"; exit 1; }
 
 [[ $(id -u) -eq 0 ]] || die "needs root (network namespaces, tc)"
 [[ $client == curl || $client == curl-url || $client == arca ]] || die "--client must be curl, curl-url or arca"
-for v in nodes edges node_mbit tier_mbit size_mib; do
+for v in nodes edges node_mbit tier_mbit size_mib rounds; do
     [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "--${v//_/-} must be a positive integer"
 done
 [[ $latency_ms =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--latency-ms must be a number"
@@ -368,7 +373,7 @@ EOF
 }
 
 start_nginx_origin() {  # serves $work/artifact/model.bin
-    local dir=$work/$scenario/origin
+    local dir=$work/$run/origin
     mkdir -p "$dir/tmp"
     { nginx_conf_common "$dir"
       cat <<EOF
@@ -384,7 +389,7 @@ EOF
 }
 
 start_nginx_cache() {  # start_nginx_cache NS NAME UPSTREAM_IP
-    local ns=$1 dir=$work/$scenario/$2 upstream=$3
+    local ns=$1 dir=$work/$run/$2 upstream=$3
     mkdir -p "$dir/tmp" "$dir/cache"
     { nginx_conf_common "$dir"
       cat <<EOF
@@ -412,7 +417,7 @@ EOF
 }
 
 start_varnish() {  # start_varnish NS NAME UPSTREAM_IP
-    local ns=$1 dir=$work/$scenario/$2 upstream=$3
+    local ns=$1 dir=$work/$run/$2 upstream=$3
     mkdir -p "$dir"
     # The cache key is the URL alone: by default Varnish hashes the Host header too, and each edge forwards its
     # nodes' Host (its own address), which would make the seeder fetch the artifact once per edge.
@@ -441,7 +446,7 @@ EOF
 
 # arca_start NS NAME MODE LISTEN_IP [UPSTREAM_IP]: a fresh data dir each time, so every run starts cold.
 arca_start() {
-    local ns=$1 name=$2 mode=$3 ip=$4 upstream=${5:-} dir=$work/$scenario/$2 args=()
+    local ns=$1 name=$2 mode=$3 ip=$4 upstream=${5:-} dir=$work/$run/$2 args=()
     mkdir -p "$dir"
     args=(serve --mode "$mode" --data-dir "$dir/data" --control-listen "$ip:8700" --data-listen "$ip:8701"
           --set auth.anonymous_read=true "${arca_sets[@]}")
@@ -457,7 +462,7 @@ arca_wait_ready() {  # arca_wait_ready NS NAME IP
         ip netns exec "$ns" curl -sf -o /dev/null "http://$ip:8700/readyz" && return 0
         sleep 0.1
     done
-    tail -20 "$work/$scenario/$name/serve.log" >&2
+    tail -20 "$work/$run/$name/serve.log" >&2
     die "arca $name did not become ready"
 }
 
@@ -494,15 +499,15 @@ start_scenario() {
         d)
             arca_start "$prefix-origin" origin origin "$origin_ip"
             arca_wait_ready "$prefix-origin" origin "$origin_ip"
-            admin_token=$(cat "$work/$scenario/origin/data/admin.token")
+            admin_token=$(cat "$work/$run/origin/data/admin.token")
             # Push inside the origin's namespace (loopback-local, not over the shaped link, not in the measurement).
             say "pushing the artifact into the arca origin"
             ip netns exec "$prefix-origin" "$arca" push "$work/artifact/model.bin" --model fanout/model \
-                --url "http://$origin_ip:8700" --token "$admin_token" --json -q > "$work/$scenario/push.json" \
-                2> "$work/$scenario/push.log" || { cat "$work/$scenario/push.log" >&2; die "arca push failed"; }
-            manifest_digest=$(jq -r '.artifact_digest // .digest // .manifest_digest' "$work/$scenario/push.json")
-            version=$(jq -r '.version' "$work/$scenario/push.json")
-            [[ $manifest_digest == sha256:* ]] || die "no digest in push output: $(cat "$work/$scenario/push.json")"
+                --url "http://$origin_ip:8700" --token "$admin_token" --json -q > "$work/$run/push.json" \
+                2> "$work/$run/push.log" || { cat "$work/$run/push.log" >&2; die "arca push failed"; }
+            manifest_digest=$(jq -r '.artifact_digest // .digest // .manifest_digest' "$work/$run/push.json")
+            version=$(jq -r '.version' "$work/$run/push.json")
+            [[ $manifest_digest == sha256:* ]] || die "no digest in push output: $(cat "$work/$run/push.json")"
             # The tiers start after the push, with empty data dirs: they have nothing until the nodes ask.
             arca_start "$prefix-seeder" seeder seeder "$seeder_ip" "$origin_ip"
             for ((i = 0; i < edges; i++)); do arca_start "$prefix-e$i" "edge$i" edge "$(edge_ip "$i")" "$seeder_ip"; done
@@ -620,9 +625,9 @@ trace_links() {
 
 run_scenario() {
     local dir n e args fifo result timeout_s i done_count t0 t_end alive f
-    dir=$work/$scenario
+    dir=$work/$run
     mkdir -p "$dir"
-    say "scenario $scenario: starting servers"
+    say "scenario $scenario, round $round of $rounds: starting servers"
     start_scenario
 
     fifo=$dir/barrier
@@ -636,16 +641,16 @@ run_scenario() {
     for ((n = 0; n < nodes; n++)); do
         e=$(node_edge "$n")
         args=("${node_args[@]//@EDGE@/$(edge_ip "$e")}")
-        ip netns exec "$prefix-n$n" "$here/node.sh" "$n" "$shm/$scenario/n$n" "$fifo" "$result" "$timeout_s" \
+        ip netns exec "$prefix-n$n" "$here/node.sh" "$n" "$shm/$run/n$n" "$fifo" "$result" "$timeout_s" \
             "${args[@]}" &
         node_pids+=($!)
     done
     # Wait for every node to be at the barrier, then give the last ones a moment to reach open() of the FIFO.
     for i in $(seq 1200); do
-        (( $(find "$shm/$scenario" -maxdepth 1 -name 'n*.ready' 2>/dev/null | wc -l) == nodes )) && break
+        (( $(find "$shm/$run" -maxdepth 1 -name 'n*.ready' 2>/dev/null | wc -l) == nodes )) && break
         sleep 0.05
     done
-    (( $(find "$shm/$scenario" -maxdepth 1 -name 'n*.ready' | wc -l) == nodes )) || die "nodes did not reach the barrier"
+    (( $(find "$shm/$run" -maxdepth 1 -name 'n*.ready' | wc -l) == nodes )) || die "nodes did not reach the barrier"
     wait_quiet
 
     read -r ob0 sb0 eb0 nb0 <<<"$(link_counters)"
@@ -682,25 +687,25 @@ run_scenario() {
     declare -A got=()
     while read -r h f; do
         f=${f#\*}
-        n=${f#"$shm/$scenario/n"}
+        n=${f#"$shm/$run/n"}
         got[${n%%/*}]=$h
-    done < <(find "$shm/$scenario" -mindepth 2 -type f -name model.bin -print0 2>/dev/null \
+    done < <(find "$shm/$run" -mindepth 2 -type f -name model.bin -print0 2>/dev/null \
                  | xargs -0 -r -n 4 -P 2 sha256sum)
     # curl nodes hashed their stream (OUT.sha, "<hex> *stdin"); `arca pull` nodes wrote files, hashed above.
     for ((n = 0; n < nodes; n++)); do
-        [[ -z ${got[$n]:-} && -s $shm/$scenario/n$n.sha ]] && read -r got[$n] _ < "$shm/$scenario/n$n.sha"
+        [[ -z ${got[$n]:-} && -s $shm/$run/n$n.sha ]] && read -r got[$n] _ < "$shm/$run/n$n.sha"
     done
     for ((n = 0; n < nodes; n++)); do
         if [[ ${got[$n]:-} == "$artifact_sha" ]]; then
             ok=$((ok + 1))
         else
             bad=$((bad + 1))
-            say "node $n: wrong or missing bytes (${got[$n]:-none}); log: $(head -c 300 "$shm/$scenario/n$n.log" 2>/dev/null)"
+            say "node $n: wrong or missing bytes (${got[$n]:-none}); log: $(head -c 300 "$shm/$run/n$n.log" 2>/dev/null)"
         fi
     done
     # Keep the node logs with the rest of the work dir, then drop the copies (tmpfs).
-    for ((n = 0; n < nodes; n++)); do cp "$shm/$scenario/n$n.log" "$dir/n$n.log" 2>/dev/null || true; done
-    rm -rf "${shm:?}/$scenario"
+    for ((n = 0; n < nodes; n++)); do cp "$shm/$run/n$n.log" "$dir/n$n.log" 2>/dev/null || true; done
+    rm -rf "${shm:?}/$run"
 
     cat > "$dir/summary.json" <<EOF
 {"scenario":"$scenario","t0":$t0,"t_end":$t_end,"ok":$ok,"bad":$bad,
@@ -738,8 +743,12 @@ main() {
     build_fleet
     local load
     load=$(cut -d' ' -f1 /proc/loadavg)
-    for scenario in "${scenario_list[@]}"; do
-        run_scenario
+    # Rounds alternate the scenarios (a b c d, a b c d, …) so that drift in the machine's load hits all alike.
+    for ((round = 1; round <= rounds; round++)); do
+        for scenario in "${scenario_list[@]}"; do
+            run=$scenario/r$round
+            run_scenario
+        done
     done
 
     local versions=()
@@ -749,7 +758,7 @@ main() {
     has_scenario d && versions+=("arca $arca (checkout's src/ last changed in $(git -C "$repo" log -1 --format=%h -- src))")
     python3 "$here/report.py" --work "$work" --out "$out" --scenarios "$scenarios" --nodes "$nodes" --edges "$edges" \
         --node-mbit "$node_mbit" --tier-mbit "$tier_mbit" --latency-ms "$latency_ms" --size-mib "$size_mib" \
-        --client "$client" --command "$command_line" --load-before "$load" --latency-emulated "$have_netem" --congestion-control "$fleet_cc" \
+        --rounds "$rounds" --client "$client" --command "$command_line" --load-before "$load" --latency-emulated "$have_netem" --congestion-control "$fleet_cc" \
         --congestion-pinned "$([[ -n $cc ]] && echo 1)" \
         --versions "$(IFS=';'; echo "${versions[*]}")"
 }

@@ -3,7 +3,8 @@
 one line per 0.5 s sample, Mbit/s sent by the origin and the seeder, received by each edge from upstream, and
 received by each node (the first 8), time counted from the barrier.
 
-    perf/fanout/trace.py WORK_DIR [SCENARIO…]      e.g. perf/fanout/trace.py /tmp/fanout.rjIvtM c d
+    perf/fanout/trace.py WORK_DIR [SCENARIO[/rN]…]   e.g. perf/fanout/trace.py /tmp/fanout.rjIvtM c d/r2
+(a scenario without /rN: each of its rounds)
 """
 import json
 import os
@@ -36,10 +37,16 @@ def main():
         print(__doc__)
         return 2
     work = sys.argv[1]
-    scenarios = sys.argv[2:] or sorted(d for d in os.listdir(work)
-                                       if os.path.exists(os.path.join(work, d, "trace.tsv")))
-    for sc in scenarios:
-        show(work, sc)
+    runs = []
+    for sc in sys.argv[2:] or sorted(os.listdir(work)):
+        if os.path.exists(os.path.join(work, sc, "trace.tsv")):
+            runs.append(sc)
+        elif os.path.isdir(os.path.join(work, sc)):
+            runs += sorted((os.path.join(sc, r) for r in os.listdir(os.path.join(work, sc))
+                            if os.path.exists(os.path.join(work, sc, r, "trace.tsv"))),
+                           key=lambda p: int(p.rsplit("r", 1)[1]) if p.rsplit("r", 1)[1].isdigit() else 0)
+    for run in runs:
+        show(work, run)
     return 0
 
 

@@ -15,7 +15,7 @@ namespace Arca.Server.Tier;
 public sealed partial class ChunkFetcher(TierChunkCache cache, Upstream upstream, TierCounters counters, int concurrency,
     TimeSpan fillTimeout, TimeProvider time, ILogger log) : IDisposable
 {
-    private readonly ConcurrentDictionary<ChunkDigest, Task> _inflight = new();
+    private readonly ConcurrentDictionary<ChunkDigest, ChunkFetch> _inflight = new();
     private readonly SemaphoreSlim _slots = new(concurrency, concurrency);
     private readonly CancellationTokenSource _stopping = new();
 
@@ -37,7 +37,7 @@ public sealed partial class ChunkFetcher(TierChunkCache cache, Upstream upstream
     /// </summary>
     public Task StartRun(TierBlob blob, int from, int count)
     {
-        var claimed = new List<(int Index, TaskCompletionSource Done)>();
+        var claimed = new List<(int Index, ChunkFetch Done)>();
         var end = Math.Min(blob.Chunks.Length, from + count);
         for (var i = from; i < end; i++)
         {
@@ -50,8 +50,8 @@ public sealed partial class ChunkFetcher(TierChunkCache cache, Upstream upstream
                 }
                 continue; // skip a held or in-flight prefix; the run starts at the first chunk nobody is fetching
             }
-            var done = NewCompletion();
-            if (!_inflight.TryAdd(digest, done.Task))
+            var done = new ChunkFetch();
+            if (!_inflight.TryAdd(digest, done))
             {
                 break;
             }
@@ -60,7 +60,7 @@ public sealed partial class ChunkFetcher(TierChunkCache cache, Upstream upstream
         return claimed.Count == 0 ? Task.CompletedTask : Task.Run(() => RunAsync(blob, claimed));
     }
 
-    private async Task RunAsync(TierBlob blob, List<(int Index, TaskCompletionSource Done)> claimed)
+    private async Task RunAsync(TierBlob blob, List<(int Index, ChunkFetch Done)> claimed)
     {
         var next = 0;
         await _slots.WaitAsync(_stopping.Token).ConfigureAwait(false);
@@ -129,12 +129,68 @@ public sealed partial class ChunkFetcher(TierChunkCache cache, Upstream upstream
     }
 
     /// <summary>
-    /// A fetch's completion. Its waiters run inline, on the thread that stored the chunk: they are the data plane's
-    /// responses waiting for exactly this chunk, and each only pins it and hands it to a non-blocking sendfile(2) before
-    /// it waits again. Queuing them to the thread pool instead cost a wake-up per response per chunk, several
-    /// milliseconds each on a busy machine, on the path of every cut-through byte.
+    /// One chunk's fetch and whoever waits for it. The waiters run inline, on the thread that stored the chunk: they
+    /// are the data plane's responses waiting for exactly this chunk, and each only pins it and hands it to a
+    /// non-blocking sendfile(2) before it waits again (queuing them to the thread pool instead cost a wake-up per
+    /// response per chunk, several milliseconds each on a busy machine, on the path of every cut-through byte).
+    /// Each chunk releases them starting with a different one: the first to be released puts its bytes on a shared
+    /// link first, so a fixed order (that of the requests' arrival) would keep the same downstream tier ahead at
+    /// every chunk, and its TCP flow ahead of the others' for as long as they all wait at the fill's frontier.
     /// </summary>
-    private static TaskCompletionSource NewCompletion() => new(TaskCreationOptions.None);
+    internal sealed class ChunkFetch
+    {
+        private static uint s_rotation;
+        private List<TaskCompletionSource>? _waiters = [];
+        private Task? _outcome;
+
+        /// <summary>Completes when the fetch does (faults as it does); inline, as described above.</summary>
+        public Task Join()
+        {
+            lock (this)
+            {
+                if (_waiters is not null)
+                {
+                    var waiter = new TaskCompletionSource(TaskCreationOptions.None);
+                    _waiters.Add(waiter);
+                    return waiter.Task;
+                }
+                return _outcome!;
+            }
+        }
+
+        public void TrySetResult() => Complete(null);
+
+        public void TrySetException(Exception error) => Complete(error);
+
+        private void Complete(Exception? error)
+        {
+            List<TaskCompletionSource>? waiters;
+            lock (this)
+            {
+                waiters = _waiters;
+                if (waiters is null)
+                {
+                    return;
+                }
+                _waiters = null;
+                _outcome = error is null ? Task.CompletedTask : Task.FromException(error);
+            }
+            var count = waiters.Count;
+            var first = count > 1 ? (int)(Interlocked.Increment(ref s_rotation) % (uint)count) : 0;
+            for (var i = 0; i < count; i++)
+            {
+                var waiter = waiters[(first + i) % count];
+                if (error is null)
+                {
+                    waiter.TrySetResult();
+                }
+                else
+                {
+                    waiter.TrySetException(error);
+                }
+            }
+        }
+    }
 
     /// <summary>Completes once the chunk is held (verified); faults if it could not be had within the fill timeout.</summary>
     /// <param name="countWait">Whether joining a running fetch counts as a coalesced wait (read-ahead kicks do not).</param>
@@ -152,25 +208,26 @@ public sealed partial class ChunkFetcher(TierChunkCache cache, Upstream upstream
                 {
                     counters.CoalescedWait();
                 }
-                return running;
+                return running.Join();
             }
-            var done = NewCompletion();
-            if (_inflight.TryAdd(digest, done.Task))
+            var done = new ChunkFetch();
+            if (_inflight.TryAdd(digest, done))
             {
                 if (!repair && cache.Contains(digest))
                 {
                     // Stored between the check above and the claim.
                     _inflight.TryRemove(digest, out _);
-                    done.SetResult();
-                    return done.Task;
+                    done.TrySetResult();
+                    return Task.CompletedTask;
                 }
+                var joined = done.Join();
                 _ = Task.Run(() => FetchAsync(digest, repair, done));
-                return done.Task;
+                return joined;
             }
         }
     }
 
-    private async Task FetchAsync(ChunkDigest digest, bool repair, TaskCompletionSource done)
+    private async Task FetchAsync(ChunkDigest digest, bool repair, ChunkFetch done)
     {
         var deadline = time.GetUtcNow() + fillTimeout;
         var attempt = 0;
