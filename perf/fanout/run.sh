@@ -599,8 +599,10 @@ server_ticks() {
 # Clock ticks of user+system time of the kernel's threads (children of kthreadd: ksoftirqd, kworkers), which do
 # part of the fleet's network work; long-lived, so a snapshot difference is exact.
 kthread_ticks() {
-    awk '{ s = $0; sub(/^.*\) /, "", s); split(s, f, " "); if (f[2] == 2) t += f[12] + f[13] } END { print t + 0 }' \
-        /proc/[0-9]*/stat 2>/dev/null
+    # Through cat: a process that exits between the glob and the read must not fail the sum (awk stops at a missing
+    # file, with status 2, which ended the whole run under set -e).
+    { cat /proc/[0-9]*/stat 2>/dev/null || true; } \
+        | awk '{ s = $0; sub(/^.*\) /, "", s); split(s, f, " "); if (f[2] == 2) t += f[12] + f[13] } END { print t + 0 }'
 }
 
 # trace_links FILE: until killed, every 0.5 s one line "epoch_s counter…" of the root-side veth peers (read without

@@ -12,6 +12,9 @@ public interface IBearerAuthorizer
     /// </summary>
     bool IsUnknown(string bearerToken) => false;
 
-    /// <summary>Decides an unknown token (may take a network round trip); throws when that is impossible now.</summary>
+    /// <summary>
+    /// Decides an unknown token (may take a network round trip); throws when that is impossible now. Started on the
+    /// poller thread: it must not block before its first wait on the network (which is awaited off the poller).
+    /// </summary>
     ValueTask CheckAsync(string bearerToken) => ValueTask.CompletedTask;
 }

@@ -84,7 +84,10 @@ public sealed class TestServer : IAsyncDisposable
         {
             _host.Services.Versions.ArtifactExists = null;
         }
-        AdminToken = (await File.ReadAllTextAsync(Options.EffectiveBootstrapTokenFile)).Trim();
+        // A tier (seeder, edge) has no tokens of its own: its clients use the origin's.
+        AdminToken = File.Exists(Options.EffectiveBootstrapTokenFile)
+            ? (await File.ReadAllTextAsync(Options.EffectiveBootstrapTokenFile)).Trim()
+            : "";
         Admin = Client(AdminToken);
         Anonymous = Client(null);
     }

@@ -197,16 +197,26 @@ internal sealed partial class DataPlaneConnection
         }
     }
 
-    /// <summary>Content this node does not hold: the source (a tier) looks upstream, off the poller thread.</summary>
+    /// <summary>
+    /// Content this node does not hold: the source (a tier) looks upstream, off the poller thread. A new token's check
+    /// and the metadata fetch that overlaps it start here, on the poller, so their requests leave now: the hop to a
+    /// pool thread that follows costs milliseconds on a busy machine (tens of them while a fleet's clients start),
+    /// and each tier of a chain would pay it before asking the next.
+    /// </summary>
     private async ValueTask<Response> ResolveMissAsync(Response deferred)
     {
-        await Task.Yield(); // leave the poller thread: the token check and the lookup may wait on the network
-        if (deferred.PendingToken is { } token)
+        Task? check = null;
+        if (deferred.PendingToken is { } pending)
         {
-            _context.Responder.Content.PrepareMiss(deferred.Kind, deferred.Hex!, token);
+            _context.Responder.Content.PrepareMiss(deferred.Kind, deferred.Hex!, pending);
+            check = StartCheck(pending);
+        }
+        await Task.Yield(); // leave the poller thread: the token check and the lookup may wait on the network
+        if (check is not null)
+        {
             try
             {
-                await _context.Responder.Bearer.CheckAsync(token);
+                await check;
                 deferred = _context.Responder.Decide(_head, missResolved: false, null, tokenChecked: true);
             }
             catch (Exception e)
@@ -331,6 +341,18 @@ internal sealed partial class DataPlaneConnection
         finally
         {
             Touch();
+        }
+    }
+
+    private Task StartCheck(string token)
+    {
+        try
+        {
+            return _context.Responder.Bearer.CheckAsync(token).AsTask();
+        }
+        catch (Exception e)
+        {
+            return Task.FromException(e);
         }
     }
 

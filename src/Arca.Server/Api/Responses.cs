@@ -55,5 +55,7 @@ public sealed record TierCountersView(long BytesServed, long BytesFetchedUpstrea
     long UpstreamErrors, long StaleResolves);
 
 /// <summary><c>GET /v1/tier/status</c>.</summary>
-public sealed record TierStatus(string Mode, string? Upstream, long CapacityBytes, long UsedBytes, TierCountersView Counters,
-    IReadOnlyList<TierVersion> Versions, IReadOnlyList<TierFill> Fills);
+/// <param name="UpstreamDataUrl">Where this tier fetches chunks: configured, or learnt from the upstream at start (null
+/// until then).</param>
+public sealed record TierStatus(string Mode, string? Upstream, string? UpstreamDataUrl, long CapacityBytes, long UsedBytes,
+    TierCountersView Counters, IReadOnlyList<TierVersion> Versions, IReadOnlyList<TierFill> Fills);

@@ -94,7 +94,7 @@ internal sealed class TierEndpoints(ArcaServices s, Access access, Func<long> by
         var fills = s.Tier is { } t
             ? t.Content.Filling.Select(b => new TierFill(b.Digest, b.Size, t.Content.HeldBytes(b))).ToList()
             : [];
-        await Exchange.Json(ctx, new TierStatus(s.Options.Mode, s.Tier?.Upstream.ControlUrl, s.Options.CacheCapacity, s.Chunks.Shards.TotalBytes,
+        await Exchange.Json(ctx, new TierStatus(s.Options.Mode, s.Tier?.Upstream.ControlUrl, s.Tier?.Upstream.KnownDataUrl, s.Options.CacheCapacity, s.Chunks.Shards.TotalBytes,
             Counters(), versions, fills), ServerJson.Web.TierStatus);
     }
 

@@ -140,13 +140,14 @@ public sealed partial class ChunkFetcher(TierChunkCache cache, Upstream upstream
     internal sealed class ChunkFetch
     {
         private static uint s_rotation;
+        private readonly Lock _lock = new();
         private List<TaskCompletionSource>? _waiters = [];
         private Task? _outcome;
 
         /// <summary>Completes when the fetch does (faults as it does); inline, as described above.</summary>
         public Task Join()
         {
-            lock (this)
+            lock (_lock)
             {
                 if (_waiters is not null)
                 {
@@ -165,7 +166,7 @@ public sealed partial class ChunkFetcher(TierChunkCache cache, Upstream upstream
         private void Complete(Exception? error)
         {
             List<TaskCompletionSource>? waiters;
-            lock (this)
+            lock (_lock)
             {
                 waiters = _waiters;
                 if (waiters is null)

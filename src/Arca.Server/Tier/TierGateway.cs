@@ -20,7 +20,7 @@ namespace Arca.Server.Tier;
 /// the alias moved, and served stale (with <c>Age</c> and <c>Warning</c>) for up to <c>tier.max_stale_seconds</c> when the
 /// upstream cannot be reached; immutable reads (versions, lineage, manifests, recipes) are cached without expiry;
 /// everything else is passed through with the caller's own credentials. Clients authenticate with the origin's tokens,
-/// which the tier checks with its upstream (<c>GET /v1/whoami</c>) and caches for a minute.
+/// which the tier checks with its upstream (<c>GET /v1/whoami</c>) and caches (see <see cref="AuthenticateAsync"/>).
 /// </summary>
 public sealed partial class TierGateway : IAsyncDisposable
 {
@@ -41,6 +41,9 @@ public sealed partial class TierGateway : IAsyncDisposable
     /// plane): the most a revocation takes to reach this tier, per tier level. One upstream call per token per TTL.</summary>
     private static readonly TimeSpan TokenTtl = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan BadTokenTtl = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long after its last check a good token is still answered from memory while it is checked again.</summary>
+    private static readonly TimeSpan TokenRefreshWindow = TimeSpan.FromMinutes(1);
     private const int MaxImmutable = 20_000;
 
     private readonly ArcaOptions _options;
@@ -135,6 +138,8 @@ public sealed partial class TierGateway : IAsyncDisposable
             }
             var prefetch = segments.Length == 4 && ctx.Request.Headers[PrefetchHeader] == "1";
             var vouch = prefetch && ctx.Request.Headers[PrefetchForHeader].ToString() is { Length: > 0 } vouchToken ? vouchToken : null;
+            // The vouching token is checked while the recipe is fetched, not after it.
+            var vouched = vouch is not null ? VouchesAsync(vouch) : null;
             try
             {
                 var blob = Names.IsValidDigest(b) ? await _content.GetBlobAsync(b, ctx.RequestAborted, prefetch, vouch) : null;
@@ -142,9 +147,9 @@ public sealed partial class TierGateway : IAsyncDisposable
                 {
                     // The endpoint below answers from the record held here: the local row may still be committing.
                     ctx.Items[BlobEndpoints.HeldRecordKey] = blob.Record;
-                    if (prefetch && vouch is not null)
+                    if (vouched is not null)
                     {
-                        _ = AnticipateForAsync(blob, vouch);
+                        _ = AnticipateForAsync(blob, vouched);
                     }
                     else if (prefetch)
                     {
@@ -176,18 +181,24 @@ public sealed partial class TierGateway : IAsyncDisposable
     }
 
     /// <summary>A prefetch vouched for by a client token: starts once the token checks out (checked once however many ask).</summary>
-    private async Task AnticipateForAsync(TierBlob blob, string token)
+    private async Task AnticipateForAsync(TierBlob blob, Task<bool> vouched)
+    {
+        if (await vouched)
+        {
+            _content.Anticipate(blob);
+        }
+    }
+
+    /// <summary>Whether a token vouching for a prefetch may read; false when it cannot be checked (no check, no prefetch).</summary>
+    private async Task<bool> VouchesAsync(string token)
     {
         try
         {
-            if (await AuthenticateAsync(token) is { } principal && principal.Allows(Roles.Read, null))
-            {
-                _content.Anticipate(blob);
-            }
+            return await AuthenticateAsync(token) is { } principal && principal.Allows(Roles.Read, null);
         }
         catch (UpstreamException)
         {
-            // No check, no prefetch: the chunks are fetched when they are asked for.
+            return false; // the chunks are fetched when they are asked for
         }
     }
 
@@ -550,37 +561,71 @@ public sealed partial class TierGateway : IAsyncDisposable
     // ---- authentication ----------------------------------------------------------------------------------------
 
     /// <summary>
-    /// At start: asks the upstream who this tier's token is. A rejected <c>tier.upstream_token</c> is said in the log at
-    /// once rather than at the first client's request, and the upstream has checked (and cached) the token before the
-    /// first client needs it.
+    /// At start: asks the upstream who this tier's token is, and where its data plane is. A rejected
+    /// <c>tier.upstream_token</c> is said in the log at once rather than at the first client's request; the upstream
+    /// has checked (and cached) the token, and this tier knows where to fetch chunks, before the first client needs
+    /// either (each would otherwise be a round trip in front of the first cold read).
     /// </summary>
     private async Task CheckUpstreamTokenAsync()
     {
-        try
+        // The upstream may still be starting (a tree is often started all at once): try again for a while.
+        var delay = TimeSpan.FromMilliseconds(200);
+        for (var attempt = 0; attempt < 30 && !_stopping.IsCancellationRequested; attempt++)
         {
-            var response = await _upstream.GetAsync("/v1/whoami", _stopping.Token);
-            if (response.Status is 401 or 403)
+            try
             {
-                Log.UpstreamTokenRejected(_log, _upstream.ControlUrl, response.Status);
+                var response = await _upstream.GetAsync("/v1/whoami", _stopping.Token);
+                if (response.Status is 401 or 403)
+                {
+                    Log.UpstreamTokenRejected(_log, _upstream.ControlUrl, response.Status);
+                }
+                await _upstream.DataUrlAsync(_stopping.Token);
+                return;
             }
-        }
-        catch (Exception e) when (e is UpstreamException or OperationCanceledException)
-        {
-            // Unreachable for now: the event follower reports that, and retries.
+            catch (UpstreamException)
+            {
+                // Unreachable for now (the event follower reports that), or no data URL yet: the first read asks again.
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            try
+            {
+                await Task.Delay(delay, _time, _stopping.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
         }
     }
 
-    /// <summary>Checks a client's token with the upstream (<c>GET /v1/whoami</c>), cached; stale answers are used while it is down.</summary>
+    /// <summary>
+    /// Checks a client's token with the upstream (<c>GET /v1/whoami</c>), cached; stale answers are used while it is down.
+    /// A good token checked longer ago than the TTL, but within <see cref="TokenRefreshWindow"/>, is answered from
+    /// memory while it is checked again in the background (as on the data plane): a revocation arrives on the event
+    /// stream at once, and the re-check bounds it when events do not flow, without a round trip in front of a request.
+    /// </summary>
     public async ValueTask<Principal?> AuthenticateAsync(string token)
     {
         var key = TokenKey(token);
         var now = _time.GetUtcNow();
-        if (_tokens.TryGetValue(key, out var known) && now - known.At < (known.Principal is null ? BadTokenTtl : TokenTtl))
+        if (_tokens.TryGetValue(key, out var known))
         {
-            return known.Principal;
+            var age = now - known.At;
+            if (age < (known.Principal is null ? BadTokenTtl : TokenTtl))
+            {
+                return known.Principal;
+            }
+            if (known.Principal is not null && age < TokenRefreshWindow)
+            {
+                RecheckInBackground(token, key);
+                return known.Principal;
+            }
         }
-        // One upstream check per token at a time, however many requests carry it.
-        var check = _tokenChecks.GetOrAdd(key, _ => CheckTokenAsync(token, key));
+        var check = CheckOnce(token, key);
         try
         {
             return await check;
@@ -594,6 +639,37 @@ public sealed partial class TierGateway : IAsyncDisposable
             if (check.IsCompleted)
             {
                 ((ICollection<KeyValuePair<string, Task<Principal?>>>)_tokenChecks).Remove(new(key, check));
+            }
+        }
+    }
+
+    /// <summary>
+    /// One upstream check per token at a time, however many requests carry it: whoever registers the promise starts it
+    /// (a GetOrAdd factory may run once per concurrent caller, and each run would be a request upstream).
+    /// </summary>
+    private Task<Principal?> CheckOnce(string token, string key)
+    {
+        if (_tokenChecks.TryGetValue(key, out var running))
+        {
+            return running;
+        }
+        var promise = new TaskCompletionSource<Principal?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var check = _tokenChecks.GetOrAdd(key, promise.Task);
+        if (check == promise.Task)
+        {
+            _ = Complete(promise, CheckTokenAsync(token, key));
+        }
+        return check;
+
+        static async Task Complete(TaskCompletionSource<Principal?> promise, Task<Principal?> work)
+        {
+            try
+            {
+                promise.TrySetResult(await work.ConfigureAwait(false));
+            }
+            catch (Exception e)
+            {
+                promise.TrySetException(e);
             }
         }
     }
@@ -635,20 +711,39 @@ public sealed partial class TierGateway : IAsyncDisposable
         {
             return false;
         }
-        if (_time.GetUtcNow() - known.At >= (known.Principal is null ? BadTokenTtl : TokenTtl) && !_tokenChecks.ContainsKey(key))
+        if (_time.GetUtcNow() - known.At >= (known.Principal is null ? BadTokenTtl : TokenTtl))
         {
-            _ = Task.Run(async () =>
-            {
-                try
-                {
-                    await AuthenticateAsync(token);
-                }
-                catch (UpstreamException)
-                {
-                }
-            });
+            RecheckInBackground(token, key);
         }
         return known.Principal is { } p && p.Allows(Roles.Read, null);
+    }
+
+    /// <summary>Checks a token upstream again, off the request's path (once however many requests carry it).</summary>
+    private void RecheckInBackground(string token, string key)
+    {
+        if (_tokenChecks.ContainsKey(key))
+        {
+            return;
+        }
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                var check = CheckOnce(token, key);
+                try
+                {
+                    await check;
+                }
+                finally
+                {
+                    ((ICollection<KeyValuePair<string, Task<Principal?>>>)_tokenChecks).Remove(new(key, check));
+                }
+            }
+            catch (UpstreamException)
+            {
+                // Unreachable: the cached answer stands (for the stale window); the next request tries again.
+            }
+        });
     }
 
     /// <summary>

@@ -109,6 +109,9 @@ public sealed class Upstream : IDisposable
         }
     }
 
+    /// <summary>The upstream's data-plane base URL if known yet: configured, or learnt from its <c>/healthz</c>.</summary>
+    public string? KnownDataUrl => _configuredDataUrl.Length > 0 ? _configuredDataUrl : Volatile.Read(ref _dataUrl);
+
     /// <summary>The upstream's data-plane base URL: configured, or what its <c>/healthz</c> reports.</summary>
     public async Task<string> DataUrlAsync(CancellationToken ct)
     {
