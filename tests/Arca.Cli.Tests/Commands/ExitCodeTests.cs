@@ -24,7 +24,8 @@ public sealed class ExitCodeTests : IAsyncLifetime
     [InlineData("promote", "qa", "1", "--alias", "prod")]
     public async Task Command_UnreachableRegistry_ExitsUnreachable(params string[] args)
     {
-        var result = await _registry.ArcaWithAsync(ClosedPortUrl(), "whatever", args);
+        using var closed = ClosedPort();
+        var result = await _registry.ArcaWithAsync($"http://127.0.0.1:{((IPEndPoint)closed.LocalEndPoint!).Port}", "whatever", args);
 
         Assert.True(result.ExitCode == 7, result.ToString());
         Assert.Contains("registry unreachable", result.Stderr, StringComparison.Ordinal);
@@ -52,12 +53,14 @@ public sealed class ExitCodeTests : IAsyncLifetime
         Assert.True(result.ExitCode == 5, result.ToString());
     }
 
-    private static string ClosedPortUrl()
+    /// <summary>
+    /// A loopback port that refuses connections for as long as the socket lives: bound, never listening. (A port that
+    /// was free a moment ago may by then be a server's from another test running in parallel.)
+    /// </summary>
+    private static Socket ClosedPort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return $"http://127.0.0.1:{port}";
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return socket;
     }
 }
