@@ -111,7 +111,6 @@ def load_round(a, sc, path):
         "fb50": pct(firsts, 50), "fbmax": firsts[-1] if firsts else float("nan"),
         "p50": pct(times, 50), "p99": pct(times, 99), "max": times[-1] if times else float("nan"),
         "exitmax": max((n["exit"] - t0 for n in nodes), default=float("nan")),
-        "skew": max((n["start"] - t0 for n in nodes), default=0.0),
         "failed": failed, "ok": s["ok"], "bad": s["bad"],
         "origin_tx": s["origin_tx"], "seeder_tx": s["seeder_tx"], "edges_tx": s["edges_tx"],
         "nodes_rx": s["nodes_rx"],

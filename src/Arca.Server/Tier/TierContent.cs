@@ -103,37 +103,9 @@ public sealed partial class TierContent(TierChunkCache cache, ChunkFetcher fetch
         {
             return known;
         }
-        // One fetch per blob however many ask at once: whoever registers the promise starts the fetch, inline, so the
-        // request leaves now rather than after a thread-pool hop.
-        var promise = new TaskCompletionSource<TierBlob?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var fetch = _recipeFetches.GetOrAdd(digest, promise.Task);
-        if (fetch == promise.Task)
-        {
-            _ = CompleteAsync(promise, FetchRecipeAsync(digest, prefetch, vouch));
-        }
-        try
-        {
-            return await fetch.WaitAsync(ct).ConfigureAwait(false);
-        }
-        finally
-        {
-            if (fetch.IsCompleted)
-            {
-                ((ICollection<KeyValuePair<string, Task<TierBlob?>>>)_recipeFetches).Remove(new(digest, fetch));
-            }
-        }
-    }
-
-    private static async Task CompleteAsync(TaskCompletionSource<TierBlob?> promise, Task<TierBlob?> fetch)
-    {
-        try
-        {
-            promise.TrySetResult(await fetch.ConfigureAwait(false));
-        }
-        catch (Exception e)
-        {
-            promise.TrySetException(e);
-        }
+        // One fetch per blob however many ask at once.
+        var fetch = SingleFlight.Run(_recipeFetches, digest, () => FetchRecipeAsync(digest, prefetch, vouch));
+        return await fetch.WaitAsync(ct).ConfigureAwait(false);
     }
 
     /// <summary>Fetches every missing chunk of a blob in the background (pre-warming); one fill per blob at a time.</summary>

@@ -398,18 +398,7 @@ public sealed partial class TierGateway : IAsyncDisposable
         {
             return true;
         }
-        var fetch = _manifestFetches.GetOrAdd(digest, d => Task.Run(() => FetchManifestAsync(d, prefetch)));
-        try
-        {
-            return await fetch.WaitAsync(ct);
-        }
-        finally
-        {
-            if (fetch.IsCompleted)
-            {
-                ((ICollection<KeyValuePair<string, Task<bool>>>)_manifestFetches).Remove(new(digest, fetch));
-            }
-        }
+        return await SingleFlight.Run(_manifestFetches, digest, () => Task.Run(() => FetchManifestAsync(digest, prefetch))).WaitAsync(ct);
     }
 
     private async Task<bool> FetchManifestAsync(string digest, bool prefetch)
@@ -625,54 +614,18 @@ public sealed partial class TierGateway : IAsyncDisposable
                 return known.Principal;
             }
         }
-        var check = CheckOnce(token, key);
         try
         {
-            return await check;
+            return await CheckOnce(token, key);
         }
         catch (UpstreamException) when (known.Principal is not null && now - known.At < TimeSpan.FromSeconds(_options.MaxStaleSeconds))
         {
             return known.Principal; // upstream down: a token seen valid recently stays valid for the stale window
         }
-        finally
-        {
-            if (check.IsCompleted)
-            {
-                ((ICollection<KeyValuePair<string, Task<Principal?>>>)_tokenChecks).Remove(new(key, check));
-            }
-        }
     }
 
-    /// <summary>
-    /// One upstream check per token at a time, however many requests carry it: whoever registers the promise starts it
-    /// (a GetOrAdd factory may run once per concurrent caller, and each run would be a request upstream).
-    /// </summary>
-    private Task<Principal?> CheckOnce(string token, string key)
-    {
-        if (_tokenChecks.TryGetValue(key, out var running))
-        {
-            return running;
-        }
-        var promise = new TaskCompletionSource<Principal?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var check = _tokenChecks.GetOrAdd(key, promise.Task);
-        if (check == promise.Task)
-        {
-            _ = Complete(promise, CheckTokenAsync(token, key));
-        }
-        return check;
-
-        static async Task Complete(TaskCompletionSource<Principal?> promise, Task<Principal?> work)
-        {
-            try
-            {
-                promise.TrySetResult(await work.ConfigureAwait(false));
-            }
-            catch (Exception e)
-            {
-                promise.TrySetException(e);
-            }
-        }
-    }
+    /// <summary>One upstream check per token at a time, however many requests carry it.</summary>
+    private Task<Principal?> CheckOnce(string token, string key) => SingleFlight.Run(_tokenChecks, key, () => CheckTokenAsync(token, key));
 
     private async Task<Principal?> CheckTokenAsync(string token, string key)
     {
@@ -729,15 +682,7 @@ public sealed partial class TierGateway : IAsyncDisposable
         {
             try
             {
-                var check = CheckOnce(token, key);
-                try
-                {
-                    await check;
-                }
-                finally
-                {
-                    ((ICollection<KeyValuePair<string, Task<Principal?>>>)_tokenChecks).Remove(new(key, check));
-                }
+                await CheckOnce(token, key);
             }
             catch (UpstreamException)
             {
