@@ -75,6 +75,8 @@ public sealed partial class ControlPlane : IAsyncDisposable
             k.Limits.MaxRequestBodySize = options.MaxBodyBytes;
             k.Listen(ParseEndpoint(options.ControlListen, "server.control_listen"));
         });
+        var receiveBlocks = false;
+        builder.WebHost.UseSockets(o => receiveBlocks = ReceiveBlockPool.TryInstall(o));
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJson.Default));
 
         var app = builder.Build();
@@ -153,6 +155,8 @@ public sealed partial class ControlPlane : IAsyncDisposable
         plane.ControlUrl = address.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal)
             .Replace("[::]", "127.0.0.1", StringComparison.Ordinal);
         Log.Started(log, options.Mode, address, dataPlane.LocalEndPoint.ToString(), options.DataDir);
+        Log.ReceiveBlocks(log, receiveBlocks ? ReceiveBlockPool.BlockSize / 1024 : 4,
+            receiveBlocks ? "" : " (Kestrel's own pool: this ASP.NET Core has no hook for it)");
         return plane;
     }
 
@@ -203,6 +207,10 @@ public sealed partial class ControlPlane : IAsyncDisposable
         [LoggerMessage(EventId = LogEvents.Started, Level = LogLevel.Information,
             Message = "arca {Mode}: control plane on {Address}, data plane on {DataAddress}, data in {DataDir}")]
         public static partial void Started(ILogger logger, string mode, string address, string dataAddress, string dataDir);
+
+        [LoggerMessage(EventId = LogEvents.ReceiveBlocks, Level = LogLevel.Debug,
+            Message = "control plane reads sockets in {KiB} KiB blocks{Why}")]
+        public static partial void ReceiveBlocks(ILogger logger, int kiB, string why);
 
         [LoggerMessage(EventId = LogEvents.BootstrapToken, Level = LogLevel.Warning,
             Message = "first start: an admin token was written to {Path} (mode 0600); use it to create narrower tokens")]

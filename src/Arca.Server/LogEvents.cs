@@ -6,6 +6,7 @@ internal static class LogEvents
     public const int Started = 1000;
     public const int BootstrapToken = 1001;
     public const int Stopping = 1002;
+    public const int ReceiveBlocks = 1003;
     public const int UnhandledError = 1200;
     public const int StoredChunkCorrupt = 1210;
     public const int CacheDroppedCorrupt = 1400;

@@ -1,4 +1,3 @@
-using System.Buffers;
 using Arca.Metadata;
 using Arca.Storage;
 using Arca.Storage.Blobs;
@@ -12,9 +11,6 @@ namespace Arca.Server.Blobs;
 /// </summary>
 public sealed class BlobService(ChunkStore chunks, BlobCatalog catalog)
 {
-    // Large enough that most 1 MiB-average chunks fall inside one buffer (fewer copies in the chunker, fewer task hops).
-    private const int BufferSize = 4 << 20;
-
     public ChunkStore Chunks => chunks;
 
     public BlobCatalog Catalog => catalog;
@@ -26,66 +22,13 @@ public sealed class BlobService(ChunkStore chunks, BlobCatalog catalog)
     /// </summary>
     public static async Task<long> CopyBodyAsync(HttpRequest request, BlobWriter writer, long? maxBytes, CancellationToken ct)
     {
-        var a = ArrayPool<byte>.Shared.Rent(BufferSize);
-        var b = ArrayPool<byte>.Shared.Rent(BufferSize);
-        long total = 0;
-        Task pending = Task.CompletedTask;
-        try
+        var (bytes, error) = await writer.AppendFromAsync(request.Body, maxBytes, ct);
+        if (error is not null)
         {
-            while (true)
-            {
-                var (filled, error) = await FillAsync(request.Body, a, maxBytes is { } m ? (int)Math.Min(BufferSize, m - total) : BufferSize, ct);
-                await pending;
-                if (filled > 0)
-                {
-                    total += filled;
-                    var chunk = a.AsMemory(0, filled);
-                    pending = Task.Run(async () => await writer.AppendAsync(chunk), CancellationToken.None);
-                    (a, b) = (b, a);
-                }
-                if (error is not null)
-                {
-                    await pending;
-                    // Reported as a cancellation, so callers can tell it from a failure to store (an IOException).
-                    throw new OperationCanceledException("the client stopped sending the body", error);
-                }
-                if (filled == 0 || maxBytes is { } limit && total >= limit)
-                {
-                    await pending;
-                    break;
-                }
-            }
+            // Reported as a cancellation, so callers can tell it from a failure to store (an IOException).
+            throw new OperationCanceledException("the client stopped sending the body", error);
         }
-        finally
-        {
-            await pending.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            ArrayPool<byte>.Shared.Return(a);
-            ArrayPool<byte>.Shared.Return(b);
-        }
-        return total;
-    }
-
-    /// <summary>Reads until the buffer holds <paramref name="count"/> bytes or the body ends; a read error comes back with what was read.</summary>
-    private static async Task<(int Filled, Exception? Error)> FillAsync(Stream body, byte[] buffer, int count, CancellationToken ct)
-    {
-        var filled = 0;
-        try
-        {
-            while (filled < count)
-            {
-                var n = await body.ReadAsync(buffer.AsMemory(filled, count - filled), ct);
-                if (n == 0)
-                {
-                    break;
-                }
-                filled += n;
-            }
-            return (filled, null);
-        }
-        catch (Exception e) when (e is IOException or OperationCanceledException or BadHttpRequestException)
-        {
-            return (filled, e);
-        }
+        return bytes;
     }
 
     /// <summary>Whether the body has bytes beyond what was read (a PATCH longer than its Content-Range).</summary>

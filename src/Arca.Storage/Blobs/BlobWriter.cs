@@ -49,6 +49,23 @@ public sealed class BlobWriter : IDisposable
         Length += data.Length;
     }
 
+    /// <summary>
+    /// Appends what <paramref name="source"/> yields, up to <paramref name="maxBytes"/>, reading ahead while earlier
+    /// bytes are hashed and chunked on two other threads (<see cref="IngestPipeline"/>). A read error ends the stream
+    /// and is returned, after every byte that did arrive was appended; a failure to store is thrown.
+    /// </summary>
+    public Task<StreamAppend> AppendFromAsync(Stream source, long? maxBytes, CancellationToken ct)
+    {
+        ObjectDisposedException.ThrowIf(_done, this);
+        return IngestPipeline.RunAsync(this, source, maxBytes, ct);
+    }
+
+    internal void HashWhole(ReadOnlySpan<byte> data) => _whole.AppendData(data);
+
+    internal void ChunkAndStore(ReadOnlySpan<byte> data) => _chunker.Append(data, _onChunk);
+
+    internal void AddLength(long bytes) => Length += bytes;
+
     private void OnChunk(ReadOnlySpan<byte> chunk)
     {
         var digest = ChunkDigest.Of(chunk);

@@ -19,7 +19,20 @@ internal static partial class LibC
     private static partial int close(int fd);
 
     private const int ORdOnly = 0;
+    private const int OWrOnly = 1;
+    private const int ODirect = 0x4000;
     private const int ODirectory = 0x10000;
+    private const int OCloExec = 0x80000;
+
+    /// <summary>
+    /// Opens an existing file for writing with O_DIRECT (writes bypass the page cache); null where the file system
+    /// refuses it. Writes through it need block-aligned offsets, lengths and memory.
+    /// </summary>
+    public static SafeFileHandle? OpenDirectWriter(string path)
+    {
+        var fd = Open(path, OWrOnly | ODirect | OCloExec);
+        return fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
+    }
 
     /// <summary>Flushes a file's data (and the metadata needed to read it back) to stable storage.</summary>
     public static void DataSync(SafeFileHandle handle, string path)

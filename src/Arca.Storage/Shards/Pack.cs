@@ -14,5 +14,15 @@ internal sealed class Pack(int id, string path, SafeFileHandle handle, long end)
 
     public bool Leased { get; set; }
 
-    public void Dispose() => Handle.Dispose();
+    /// <summary>An O_DIRECT write handle on the same file, opened by the first writer that wants one (see <see cref="DirectAppender"/>).</summary>
+    public SafeFileHandle? DirectHandle { get; set; }
+
+    /// <summary>Whether opening <see cref="DirectHandle"/> was tried (and failed, if it is still null).</summary>
+    public bool DirectTried { get; set; }
+
+    public void Dispose()
+    {
+        DirectHandle?.Dispose();
+        Handle.Dispose();
+    }
 }

@@ -12,6 +12,7 @@ public sealed class PackWriter : IDisposable
     private readonly Pack _pack;
     private readonly List<ChunkRef> _entries = new(PackFormat.MaxEntries);
     private readonly byte[] _header = new byte[PackFormat.SegmentHeaderSize];
+    private readonly DirectAppender? _direct;
     private long _segmentStart = -1;
     private long _position;
     private bool _released;
@@ -20,6 +21,9 @@ public sealed class PackWriter : IDisposable
     {
         _store = store;
         _pack = pack;
+        // Durable writers (the origin's uploads) bypass the page cache; a cache's writes are read back at once, so
+        // they go through it.
+        _direct = store.SyncWrites ? DirectAppender.TryCreate(pack) : null;
     }
 
     public int PackId => _pack.Id;
@@ -35,8 +39,16 @@ public sealed class PackWriter : IDisposable
         {
             _segmentStart = _pack.End;
             _position = _segmentStart + PackFormat.SegmentHeaderSize;
+            _direct?.Begin(_position);
         }
-        RandomAccess.Write(_pack.Handle, bytes, _position);
+        if (_direct is null)
+        {
+            RandomAccess.Write(_pack.Handle, bytes, _position);
+        }
+        else
+        {
+            _direct.Write(bytes, _position);
+        }
         var location = new ChunkLocation(_pack.Id, bytes.Length, _position);
         _entries.Add(new ChunkRef(digest, bytes.Length));
         _position += bytes.Length;
@@ -59,6 +71,7 @@ public sealed class PackWriter : IDisposable
         {
             return;
         }
+        _direct?.Finish();
         if (_store.SyncWrites)
         {
             LibC.DataSync(_pack.Handle, _pack.Path); // data first: a header must never describe bytes that are not there
@@ -76,6 +89,7 @@ public sealed class PackWriter : IDisposable
         if (!_released)
         {
             _released = true;
+            _direct?.Dispose(); // waits for its writes: the next leaseholder must not race them
             _entries.Clear();
             _store.Release(_pack);
         }

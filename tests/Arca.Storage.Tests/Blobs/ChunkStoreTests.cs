@@ -63,6 +63,118 @@ public sealed class ChunkStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task BlobsLargerThanTheWriteStages_AcrossSegmentsAndAnAbortedWrite_ReadBackBitExact()
+    {
+        // 11 MB at 64 KiB average chunks: several 128-chunk segments and several 4 MiB O_DIRECT stages per blob, each
+        // segment starting at an offset that is not block-aligned; the aborted blob's space is overwritten by the next.
+        var a = Random(11_000_000, 21);
+        var aborted = Random(5_000_001, 22);
+        var b = Random(9_999_999, 23);
+        IngestResult first, second;
+        await using (var store = ChunkStore.Open(Options))
+        {
+            first = await Write(store, a, piece: 1_234_567);
+            using (var writer = store.OpenWriter())
+            {
+                await writer.AppendAsync(aborted);
+                Assert.Null(await writer.CompleteAsync(ChunkDigest.Of(a)));
+            }
+            second = await Write(store, b, piece: 4_194_304);
+            Assert.Equal(1, store.Shards.PackCount);
+            Assert.Equal(a, ReadBack(store, first));
+            Assert.Equal(b, ReadBack(store, second));
+        }
+        await using var reopened = ChunkStore.Open(Options);
+        Assert.Equal(a, ReadBack(reopened, first));
+        Assert.Equal(b, ReadBack(reopened, second));
+        Assert.False(reopened.Contains(ChunkDigest.Of(aborted.AsSpan(0, 16 * 1024))));
+    }
+
+    [Theory]
+    [InlineData(3_000_000)]   // shorter than one read buffer: appended inline
+    [InlineData(21_000_017)]  // several buffers through the pipeline threads
+    public async Task AppendFrom_AStreamInUnevenReads_StoresTheSameBlobAsAppend(int size)
+    {
+        var data = Random(size, 24);
+        await using var store = ChunkStore.Open(Options);
+        using var writer = store.OpenWriter();
+        var appended = await writer.AppendFromAsync(new UnevenStream(data, seed: 5), null, CancellationToken.None);
+        var blob = (await writer.CompleteAsync())!;
+
+        Assert.Equal(new StreamAppend(size, null), appended);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(data)), blob.Digest.Hex);
+        Assert.Equal(data, ReadBack(store, blob));
+        var again = await Write(store, data, piece: 777_777);
+        Assert.Equal(blob.Chunks, again.Chunks);
+    }
+
+    [Fact]
+    public async Task AppendFrom_StopsAtMaxBytes_AndLeavesTheRestUnread()
+    {
+        var data = Random(12_000_000, 25);
+        await using var store = ChunkStore.Open(Options);
+        using var source = new MemoryStream(data);
+        using var writer = store.OpenWriter();
+        var appended = await writer.AppendFromAsync(source, 9_500_000, CancellationToken.None);
+        var blob = (await writer.CompleteAsync())!;
+
+        Assert.Equal(9_500_000, appended.Bytes);
+        Assert.Equal(9_500_000, source.Position);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(data.AsSpan(0, 9_500_000))), blob.Digest.Hex);
+    }
+
+    [Fact]
+    public async Task AppendFrom_ASourceThatFailsMidway_KeepsEveryByteThatArrived()
+    {
+        var data = Random(14_000_000, 26);
+        await using var store = ChunkStore.Open(Options);
+        using var writer = store.OpenWriter();
+        var appended = await writer.AppendFromAsync(new UnevenStream(data, seed: 6, failAt: 10_000_000), null, CancellationToken.None);
+
+        Assert.Equal(10_000_000, appended.Bytes);
+        Assert.IsType<IOException>(appended.SourceError);
+        Assert.Equal(10_000_000, writer.Length);
+        var blob = (await writer.CompleteAsync())!;
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(data.AsSpan(0, 10_000_000))), blob.Digest.Hex);
+        Assert.Equal(data.AsSpan(0, 10_000_000).ToArray(), ReadBack(store, blob));
+    }
+
+    /// <summary>Returns between 1 byte and 300 KB per read, like a socket; optionally fails once it reached <c>failAt</c>.</summary>
+    private sealed class UnevenStream(byte[] data, int seed, int failAt = int.MaxValue) : Stream
+    {
+        private readonly Random _random = new(seed);
+        private int _position;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => _position; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            if (_position >= failAt)
+            {
+                throw new IOException("connection reset");
+            }
+            var n = Math.Min(Math.Min(buffer.Length, _random.Next(1, 300_000)), Math.Min(data.Length, failAt) - _position);
+            data.AsSpan(_position, n).CopyTo(buffer);
+            _position += n;
+            return n;
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            ValueTask.FromResult(Read(buffer.Span));
+
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    [Fact]
     public async Task IdenticalReupload_WritesNoNewChunkBytes()
     {
         var data = Random(2_000_000, 2);
