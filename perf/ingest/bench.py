@@ -543,8 +543,8 @@ def report(args, runs, dedup, stream, load_before, load_after, started) -> None:
     L.append(f"- Machine: {os.cpu_count()} cores, loopback, client and server share the CPUs, nothing pinned; "
              f"data-dir filesystem `{os.path.dirname(args.work)}` ({fs_desc(args.work)}); tmpfs `{args.tmpfs}`. "
              f"Load average before the runs: {' '.join(load_before)}; after: {' '.join(load_after)}. "
-             "The machine was shared with other engineers' builds and tests; the 'foreign load' column shows how "
-             "many cores outside processes took during each run.")
+             "The 'foreign load' column shows how many cores processes other than the measured ones took during "
+             "each run.")
     L.append(f"- File: {size / 2**30:g} GiB of random bytes (AES-CTR keystream), page cache warmed (file read) right "
              "before each timed run. Each arca run uses a fresh process and a fresh data dir, so nothing dedups.")
     L.append("")

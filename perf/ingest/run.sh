@@ -15,7 +15,8 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(git -C "$here" rev-parse --show-toplevel)"
-command_line="perf/ingest/run.sh$(printf ' %q' "$@")"
+command_line="perf/ingest/run.sh"
+[[ $# -eq 0 ]] || command_line+="$(printf ' %q' "$@")"
 
 binary=""
 size=2G
