@@ -300,6 +300,9 @@ def main():
                 f"--latency-ms {a.latency_ms:g} was not applied (veth RTT ≈ 0.05 ms).")
         + (f" TCP congestion control in every namespace: `{a.congestion_control}`"
            + (" (pinned with `--cc`)." if a.congestion_pinned == "1" else " (the host's default; `--cc NAME` pins one).")
+           + " The arca servers' data-plane connections use what `server.data_tcp_congestion` names (default `cubic`;"
+             " the harness runs them as root, so the kernel allows it); nginx, Varnish and the node clients use the"
+             " namespace's."
            if a.congestion_control else ""),
         f"- Topology: origin ─{a.tier_mbit} Mbit/s─ seeder ─{a.tier_mbit} Mbit/s─ {a.edges} edges "
         f"─{a.tier_mbit} Mbit/s per edge, shared by its nodes─ {a.nodes} nodes at {a.node_mbit} Mbit/s "

@@ -7,6 +7,7 @@ public sealed record ArcaOptions
     public required string DataDir { get; init; }
     public string ControlListen { get; init; } = "0.0.0.0:8700";
     public string DataListen { get; init; } = "0.0.0.0:8701";
+    public string DataTcpCongestion { get; init; } = "cubic";
     public long MaxBodyBytes { get; init; } = 1 << 20;
     public int ResolveMaxAgeSeconds { get; init; } = 2;
     public int LongPollMaxSeconds { get; init; } = 60;
@@ -54,6 +55,7 @@ public sealed record ArcaOptions
             DataDir = dataDir.Length > 0 ? dataDir : DefaultDataDir(),
             ControlListen = config.GetString("server.control_listen"),
             DataListen = config.GetString("server.data_listen"),
+            DataTcpCongestion = config.GetString("server.data_tcp_congestion"),
             MaxBodyBytes = config.GetInteger("server.max_body_bytes"),
             ResolveMaxAgeSeconds = (int)Math.Min(int.MaxValue, config.GetInteger("server.resolve_max_age_seconds")),
             LongPollMaxSeconds = (int)Math.Min(3600, config.GetInteger("server.long_poll_max_seconds")),

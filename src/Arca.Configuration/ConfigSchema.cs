@@ -29,6 +29,9 @@ public static class ConfigSchema
             "longest wait a client may ask of GET /v1/events?wait=") { Min = 0 },
         new("server.data_public_url", ConfigValueKind.String, "",
             "base URL of the data plane put into download URLs; empty = the request's host with the data_listen port"),
+        new("server.data_tcp_congestion", ConfigValueKind.String, "cubic",
+            "TCP congestion control of data-plane connections (TCP_CONGESTION); \"\" = the kernel's default. cubic shares a "
+            + "tier's uplink fairly among the tiers and nodes it feeds"),
         new("server.presign_max_ttl_seconds", ConfigValueKind.Integer, "86400",
             "longest lifetime a presigned download URL may ask for (?ttl=)") { Min = 1 },
         new("storage.chunk_min_bytes", ConfigValueKind.Integer, "262144",

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 using Arca.DataPlane.Http;
 using Arca.DataPlane.Transport;
 using Microsoft.Extensions.Logging;
@@ -18,6 +19,8 @@ public sealed partial class DataPlaneListener : IAsyncDisposable
 {
     private const int Backlog = 1024;
     private const int MaxPollers = 16;
+    private const int IpProtoTcp = 6;
+    private const int TcpCongestionOption = 13; // TCP_CONGESTION, linux/tcp.h
 
     /// <summary>
     /// One poller thread moves several GB/s (sendfile does the work in the kernel); the rest of the cores are left to
@@ -90,6 +93,7 @@ public sealed partial class DataPlaneListener : IAsyncDisposable
                     socket.DualMode = true;
                 }
                 socket.Bind(_options.Listen);
+                SetCongestionControl(socket);
                 socket.Listen(Backlog);
                 _pollers = CreatePollers(Math.Clamp(Environment.ProcessorCount / CoresPerPoller, 1, MaxPollers));
             }
@@ -212,6 +216,26 @@ public sealed partial class DataPlaneListener : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Sets <see cref="DataPlaneOptions.TcpCongestion"/> on the listening socket; accepted connections inherit it. A
+    /// name the kernel does not have or does not let this process use is logged and the kernel's default stays.
+    /// </summary>
+    private void SetCongestionControl(Socket socket)
+    {
+        if (string.IsNullOrEmpty(_options.TcpCongestion))
+        {
+            return;
+        }
+        try
+        {
+            socket.SetRawSocketOption(IpProtoTcp, TcpCongestionOption, Encoding.ASCII.GetBytes(_options.TcpCongestion));
+        }
+        catch (SocketException e)
+        {
+            Log.CongestionControlRefused(_logger, _options.TcpCongestion, e.Message);
+        }
+    }
+
     private async Task RunConnectionAsync(DataPlaneConnection connection)
     {
         try
@@ -264,6 +288,11 @@ public sealed partial class DataPlaneListener : IAsyncDisposable
 
         [LoggerMessage(EventId = LogEvents.AcceptFailed, Level = LogLevel.Warning, Message = "accept failed: {Error}")]
         public static partial void AcceptFailed(ILogger logger, string error);
+
+        [LoggerMessage(EventId = LogEvents.CongestionControlRefused, Level = LogLevel.Warning,
+            Message = "data plane keeps the kernel's TCP congestion control: setting '{Name}' failed ({Error}); an unprivileged "
+                + "process may only use those in net.ipv4.tcp_allowed_congestion_control")]
+        public static partial void CongestionControlRefused(ILogger logger, string name, string error);
 
         [LoggerMessage(EventId = LogEvents.ConnectionLimit, Level = LogLevel.Warning,
             Message = "refused a connection: {Max} connections are open")]

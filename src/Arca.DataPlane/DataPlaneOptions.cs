@@ -22,6 +22,12 @@ public sealed record DataPlaneOptions
     /// <summary>Time allowed for a whole request head, from its first byte (from accept for a connection's first request).</summary>
     public TimeSpan HeaderTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// TCP congestion control of data-plane connections (<c>TCP_CONGESTION</c>), e.g. "cubic"; null or empty leaves the
+    /// kernel's default.
+    /// </summary>
+    public string? TcpCongestion { get; init; }
+
     /// <summary>Time a keep-alive connection may sit between requests, and a response may go without any progress.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
 }

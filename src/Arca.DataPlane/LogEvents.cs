@@ -7,6 +7,7 @@ internal static class LogEvents
     public const int Stopped = 2001;
     public const int AcceptFailed = 2002;
     public const int ConnectionLimit = 2003;
+    public const int CongestionControlRefused = 2004;
     public const int ConnectionFailed = 2010;
     public const int BadRequest = 2011;
     public const int DecideFailed = 2012;

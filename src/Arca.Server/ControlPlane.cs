@@ -140,7 +140,11 @@ public sealed partial class ControlPlane : IAsyncDisposable
         }
 
         dataPlane = new DataPlaneListener(
-            new DataPlaneOptions { Listen = ParseEndpoint(options.DataListen, "server.data_listen") },
+            new DataPlaneOptions
+            {
+                Listen = ParseEndpoint(options.DataListen, "server.data_listen"),
+                TcpCongestion = options.DataTcpCongestion,
+            },
             services.Tier is { } t ? t.Content : new StoreContentSource(services.Chunks, services.BlobCatalog, loggers.CreateLogger<StoreContentSource>()),
             services.Signer,
             services.Tier is { } t2 ? new TierBearerAuthorizer(t2.Gateway) : new TokenBearerAuthorizer(services.Tokens),

@@ -49,6 +49,16 @@ public sealed class TierOptionsTests
         Assert.Equal(globs, o.PrewarmGlobs);
     }
 
+    [Theory]
+    [InlineData(null, "cubic")]
+    [InlineData("", "")]
+    [InlineData("bbr", "bbr")]
+    public void Data_plane_congestion_control_defaults_to_cubic_and_empty_means_the_kernel_default(string? value, string expected)
+    {
+        var o = value is null ? Options() : Options(("server.data_tcp_congestion", value));
+        Assert.Equal(expected, o.DataTcpCongestion);
+    }
+
     [Fact]
     public void Fetch_concurrency_below_one_is_rejected()
     {

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Logging;
 
 namespace Arca.DataPlane.Tests.Support;
 
@@ -27,14 +28,15 @@ public sealed class TestServer : IAsyncDisposable
 
     public string BaseUrl => $"http://127.0.0.1:{EndPoint.Port}";
 
-    public static TestServer Start(Func<DataPlaneOptions, DataPlaneOptions>? configure = null, int largeBytes = 24 << 20)
+    public static TestServer Start(Func<DataPlaneOptions, DataPlaneOptions>? configure = null, int largeBytes = 24 << 20,
+        ILogger<DataPlaneListener>? logger = null)
     {
         var content = new TestContent(largeBytes);
         var time = new FakeTime(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var signer = UrlSigner.LoadOrCreate(Path.Combine(content.Directory, "keys", "url-signing.key"), time);
         var options = new DataPlaneOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0) };
         options = configure?.Invoke(options) ?? options;
-        var listener = new DataPlaneListener(options, content, signer, new TokenAuthorizer(), time);
+        var listener = new DataPlaneListener(options, content, signer, new TokenAuthorizer(), time, logger);
         listener.Start();
         return new TestServer(listener, content, signer, time);
     }
