@@ -80,9 +80,10 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
                 var session = await StartSessionAsync(client);
                 // Its digest cannot match: the body is endless random bytes, cut by the kill.
                 var large = Digest("never completes"u8);
-                var sent = new SlowBody(seed++, 256 << 20);
+                // Endless, not merely long: at ingest speed a 256 MiB body could be answered (400) before the kill.
+                var sent = new SlowBody(seed++, 1L << 40);
                 var inFlight = client.PutAsync("/v1/blobs?digest=" + large, sent);
-                var patch = new SlowBody(seed++, 256 << 20);
+                var patch = new SlowBody(seed++, 1L << 40);
                 var patching = client.PatchAsync(session, patch);
                 await sent.WaitForAsync(24 << 20, TimeSpan.FromSeconds(30));
                 await patch.WaitForAsync(8 << 20, TimeSpan.FromSeconds(30));
@@ -268,13 +269,22 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
 
         protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
         {
+            // Paced, so two bodies in flight both make progress and an endless one writes tens of MiB, not GBs, before
+            // the kill (unpaced, one body's tight loop could hold the test's few thread-pool threads).
+            const double BytesPerSecond = 64 << 20;
             var rng = new Random(seed);
             var buffer = new byte[256 * 1024];
+            var clock = Stopwatch.StartNew();
             for (long offset = 0; offset < length; offset += buffer.Length)
             {
                 rng.NextBytes(buffer);
                 await stream.WriteAsync(buffer);
-                Interlocked.Add(ref _sent, buffer.Length);
+                var sent = Interlocked.Add(ref _sent, buffer.Length);
+                var ahead = TimeSpan.FromSeconds(sent / BytesPerSecond) - clock.Elapsed;
+                if (ahead > TimeSpan.Zero)
+                {
+                    await Task.Delay(ahead);
+                }
             }
         }
 
