@@ -2,6 +2,11 @@
 # Data-plane throughput: Arca's DataPlaneListener (sendfile(2), Native AOT) vs a private nginx (sendfile on),
 # same 1 GiB file, same machine, same run. One command:   perf/data-plane/serve.sh
 #
+# TCP congestion control: arca's data plane sets its own (server.data_tcp_congestion, default cubic; the host below
+# does the same, DATAPLANE_TCP_CONGESTION="" leaves the kernel's), nginx has no such setting and uses the kernel's
+# default. CC=NAME (root) runs the whole benchmark in a private network namespace whose default is NAME, so nginx,
+# the clients and arca all use it (the host's own setting is untouched).
+#
 # Knobs (environment): WORK (scratch dir, default /tmp/arca-dataplane-perf; the 1 GiB file lives there, never in git),
 # RUNS (timed repetitions per configuration, default 5), CLIENTS ("1 8"), NGINX_WORKERS ("1 2"),
 # FANOUT (connections of the many-connections scenario, default 300: one curl --parallel process, each connection
@@ -17,6 +22,17 @@ set -euo pipefail
 if [[ $EUID -eq 0 ]]; then renice -n "${NICE:--10}" -p $$ >/dev/null; fi
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+
+if [[ -n "${CC:-}" && -z "${ARCA_DP_NETNS:-}" ]]; then
+  ns="arca-dp-$$"
+  ip netns add "$ns"
+  trap 'ip netns del "$ns" 2>/dev/null || true' EXIT
+  ip netns exec "$ns" ip link set lo up
+  ip netns exec "$ns" sysctl -qw net.ipv4.tcp_congestion_control="$CC"
+  status=0
+  ip netns exec "$ns" env ARCA_DP_NETNS="$ns" "$0" "$@" || status=$?
+  exit "$status"
+fi
 WORK="${WORK:-/tmp/arca-dataplane-perf}"
 RUNS="${RUNS:-5}"
 CLIENTS="${CLIENTS:-1 8}"
@@ -172,7 +188,9 @@ median() { # $1 label, $2 clients, $3 column -> median of that column over the r
     awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 
+arca_cc="${DATAPLANE_TCP_CONGESTION-cubic}"; [[ -n $arca_cc ]] || arca_cc="the kernel default"
 echo "load average after the timed runs: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores; nice $(ps -o ni= -p $$ | tr -d ' ')"
+echo "TCP congestion control: kernel default $(sysctl -n net.ipv4.tcp_congestion_control)${ARCA_DP_NETNS:+ (private namespace $ARCA_DP_NETNS, CC=$CC)} (nginx, clients); arca's data plane ${arca_cc}"
 echo
 echo "## median of $RUNS runs (GB = 1e9 bytes; CPU = server utime+stime per GB served; the $FANOUT-client row is the"
 echo "## many-connections scenario: $FANOUT parallel connections from one curl --parallel, 4 MiB range each)"

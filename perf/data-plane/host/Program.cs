@@ -16,7 +16,9 @@ var length = RandomAccess.GetLength(handle);
 var content = new SingleFileContent(hex, new ContentLayout(length, [new ContentExtent(handle, 0, length)]));
 var keyDir = Directory.CreateTempSubdirectory("arca-perf-key-").FullName;
 var signer = UrlSigner.LoadOrCreate(Path.Combine(keyDir, "url.key"), TimeProvider.System);
-var options = new DataPlaneOptions { Listen = new IPEndPoint(IPAddress.Loopback, port) };
+// The product's default congestion control (server.data_tcp_congestion); DATAPLANE_TCP_CONGESTION="" keeps the kernel's.
+var congestion = Environment.GetEnvironmentVariable("DATAPLANE_TCP_CONGESTION") ?? "cubic";
+var options = new DataPlaneOptions { Listen = new IPEndPoint(IPAddress.Loopback, port), TcpCongestion = congestion };
 await using (var listener = new DataPlaneListener(options, content, signer, new FixedToken(token), TimeProvider.System))
 {
     listener.Start();
