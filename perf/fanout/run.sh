@@ -281,7 +281,7 @@ add_ns() {
     ip netns add "$1"
     ip -n "$1" link set lo up
     if [[ -n $cc ]]; then
-        ip netns exec "$1" sysctl -qw net.ipv4.tcp_congestion_control="$cc" || die "cannot set congestion control $cc in $1"
+        ip netns exec "$1" sysctl -qw net.ipv4.tcp_congestion_control="$cc" || die "cannot set congestion control $cc in $1 (a namespace may only default to one of net.ipv4.tcp_allowed_congestion_control: $(sysctl -n net.ipv4.tcp_allowed_congestion_control))"
     fi
     fleet_cc=$(ip netns exec "$1" sysctl -n net.ipv4.tcp_congestion_control)
 }
