@@ -448,7 +448,9 @@ EOF
 arca_start() {
     local ns=$1 name=$2 mode=$3 ip=$4 upstream=${5:-} dir=$work/$run/$2 args=()
     mkdir -p "$dir"
-    args=(serve --mode "$mode" --data-dir "$dir/data" --control-listen "$ip:8700" --data-listen "$ip:8701"
+    # An empty config file: the servers run on defaults and flags, never on the machine's /etc/arca/registry.toml.
+    : > "$work/empty.toml"
+    args=(serve --config "$work/empty.toml" --mode "$mode" --data-dir "$dir/data" --control-listen "$ip:8700" --data-listen "$ip:8701"
           --set auth.anonymous_read=true "${arca_sets[@]}")
     if [[ -n $upstream ]]; then
         args+=(--upstream "http://$upstream:8700" --set "tier.upstream_token=$admin_token")
