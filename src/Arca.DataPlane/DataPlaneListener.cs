@@ -23,10 +23,11 @@ public sealed partial class DataPlaneListener : IAsyncDisposable
     private const int TcpCongestionOption = 13; // TCP_CONGESTION, linux/tcp.h
 
     /// <summary>
-    /// One poller thread moves several GB/s (sendfile does the work in the kernel); the rest of the cores are left to
-    /// the kernel's network stack, the readers and the control plane. Measured on 2 cores: one poller beats two.
+    /// One poller thread per core, as nginx's <c>worker_processes auto</c>. Measured on 2 cores with an unpaced
+    /// congestion control (perf/results/data-plane.md): 8 concurrent downloads went from 6.2 to 7.8 GB/s with two
+    /// pollers instead of one, at half the CPU per GB. (Under BBR's pacing one poller had been the better choice.)
     /// </summary>
-    private const int CoresPerPoller = 4;
+    private const int CoresPerPoller = 1;
 
     private readonly DataPlaneOptions _options;
     private readonly ContentResponder _responder;

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace Arca.DataPlane.Transport;
 
 /// <summary>
-/// A thread blocked in epoll_wait(2) for its share of the data-plane sockets (the listener runs one per four cores
+/// A thread blocked in epoll_wait(2) for its share of the data-plane sockets (the listener runs one per core
 /// and deals connections out round-robin, like nginx workers). Connections arm their socket one-shot for the
 /// one readiness they wait for (readable between requests, writable when a send would block); a socket that is
 /// already ready when armed is reported at once (epoll_ctl polls on ADD/MOD), so no wake-up is lost. For a socket
