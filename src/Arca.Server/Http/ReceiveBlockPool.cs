@@ -10,8 +10,8 @@ namespace Arca.Server.Http;
 /// </summary>
 /// <remarks>
 /// Kestrel's socket transport reads into whatever block its pool rents, and its pool's blocks are 4 KiB: a 2 GiB
-/// upload then costs a million receive calls and thread hand-offs. Measured (perf/results/ingest.md): the server's
-/// kernel time for a 2 GiB upload fell from 5.5 to 3.4 s. ASP.NET Core 9 has no public way to set the pool, so
+/// upload then costs a million receive calls and thread hand-offs (perf/ingest/profile-notes.md: 526,158 recvfrom
+/// calls for 1 GiB; the A/B with O_DIRECT writes is in perf/results/ingest.md). ASP.NET Core 9 has no public way to set the pool, so
 /// <see cref="TryInstall"/> sets its internal factory through an <see cref="UnsafeAccessorAttribute"/> (no
 /// reflection, fine under Native AOT). Where that member is missing (ASP.NET Core 10 made it an
 /// <c>IMemoryPoolFactory&lt;byte&gt;</c> taken from the service container) Kestrel keeps its own pool.

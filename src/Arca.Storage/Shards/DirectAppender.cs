@@ -14,8 +14,9 @@ namespace Arca.Storage.Shards;
 /// <remarks>
 /// Why: an upload's bytes are read back only after their segment is closed, so they need not pass through the page
 /// cache, and on a VM whose balloon keeps handing memory back to the host, every new page-cache page costs a host
-/// fault. Measured here (perf/results/ingest.md): 1 GiB with fdatasync takes 5.4 s buffered and 1.0–1.4 s with O_DIRECT,
-/// and the buffered copy was 22 % of the server's CPU during an upload. If the file system refuses an O_DIRECT write,
+/// fault. Measured here: the buffered copy (pwrite into the page cache) was 16 % of the server's CPU during an upload
+/// (perf/ingest/profile-notes.md), and `dd conv=fdatasync` reaches 0.4–0.7 GB/s where arca now ingests 0.77 GB/s
+/// (perf/results/ingest.md). If the file system refuses an O_DIRECT write,
 /// the appender falls back to the normal handle for good.
 /// </remarks>
 internal sealed unsafe class DirectAppender : IDisposable
