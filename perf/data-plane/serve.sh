@@ -240,7 +240,7 @@ SECTION="$WORK/section-$PASS.md"
     done
   done
   echo
-  echo "Against the targets (>= 1.2x nginx's throughput and <= its server CPU per GB, at $CLIENTS client(s), against every"
+  echo "Against the targets (>= 1.2x nginx's throughput and <= its server CPU per GB, at $(echo $CLIENTS | sed "s/ / and /g") clients, against every"
   echo "nginx setting; the $FANOUT-connection row is not scored):"
   echo
   echo "| clients | reference | throughput >= 1.2x | CPU/GB <= 1x |"

@@ -20,6 +20,7 @@ public sealed record ArcaOptions
     public int ChunkAvgBytes { get; init; } = 1024 * 1024;
     public int ChunkMaxBytes { get; init; } = 4 * 1024 * 1024;
     public long PackSealBytes { get; init; } = 1L << 30;
+    public long IndexMemoryBytes { get; init; } = 1L << 30;
     public int UploadSessionTtlSeconds { get; init; } = 3600;
     public string Upstream { get; init; } = "";
     public string UpstreamToken { get; init; } = "";
@@ -68,6 +69,7 @@ public sealed record ArcaOptions
             ChunkAvgBytes = Int(config, "storage.chunk_avg_bytes"),
             ChunkMaxBytes = Int(config, "storage.chunk_max_bytes"),
             PackSealBytes = config.GetInteger("storage.pack_seal_bytes"),
+            IndexMemoryBytes = config.GetInteger("storage.index_memory_bytes"),
             UploadSessionTtlSeconds = Int(config, "uploads.session_ttl_seconds"),
             Upstream = config.GetString("upstream").TrimEnd('/'),
             UpstreamToken = config.GetString("tier.upstream_token"),

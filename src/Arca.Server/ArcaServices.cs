@@ -31,6 +31,7 @@ public sealed class ArcaServices : IAsyncDisposable
             DataDir = options.DataDir,
             Chunker = new ChunkerOptions(options.ChunkMinBytes, options.ChunkAvgBytes, options.ChunkMaxBytes),
             PackSealBytes = options.PackSealBytes,
+            IndexMemoryBytes = options.IndexMemoryBytes,
         };
         BlobCatalog = new BlobCatalog(Database);
         if (options.IsTier)

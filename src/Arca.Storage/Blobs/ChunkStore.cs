@@ -39,7 +39,7 @@ public sealed class ChunkStore : IAsyncDisposable
     {
         options.Chunker.Validate();
         var lockFile = TakeLock(options);
-        return Attach(options, FasterChunkIndex.Open(options.IndexDir), lockFile);
+        return Attach(options, FasterChunkIndex.Open(options.IndexDir, options.IndexMemoryBytes, ExpectedChunks(options)), lockFile);
     }
 
     /// <summary>
@@ -52,7 +52,7 @@ public sealed class ChunkStore : IAsyncDisposable
     {
         options.Chunker.Validate();
         var lockFile = TakeLock(options);
-        var index = FasterChunkIndex.CreateEmpty(options.IndexDir);
+        var index = FasterChunkIndex.CreateEmpty(options.IndexDir, options.IndexMemoryBytes, ExpectedChunks(options));
         if (!verify)
         {
             corrupt = 0;
@@ -74,6 +74,12 @@ public sealed class ChunkStore : IAsyncDisposable
         corrupt = bad;
         return store;
     }
+
+    /// <summary>About how many chunks the packs hold (their bytes over the average chunk size): sizes the index's hash table.</summary>
+    private static long ExpectedChunks(ChunkStoreOptions options) =>
+        System.IO.Directory.Exists(options.ShardDir)
+            ? System.IO.Directory.EnumerateFiles(options.ShardDir, "*.pack").Sum(p => new FileInfo(p).Length) / options.Chunker.AvgSize
+            : 0;
 
     /// <summary>One process per data directory: a second server or an offline rebuild fails fast instead of corrupting.</summary>
     private static FileStream TakeLock(ChunkStoreOptions options)
@@ -153,11 +159,12 @@ public sealed class ChunkStore : IAsyncDisposable
 
     internal void NoteIndexed(int count)
     {
-        if (Interlocked.Add(ref _unCheckpointed, count) > 4096)
+        var every = Index.EntriesPerCheckpoint;
+        if (Interlocked.Add(ref _unCheckpointed, count) > every)
         {
             Interlocked.Exchange(ref _unCheckpointed, 0);
             _ = Index.CheckpointAsync().ContinueWith(
-                t => Interlocked.Add(ref _unCheckpointed, 4096), // retry at the next blob
+                t => Interlocked.Add(ref _unCheckpointed, every), // retry at the next blob
                 CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
     }

@@ -1,30 +1,51 @@
 using System.Collections.Concurrent;
+using System.Numerics;
 using FASTER.core;
 
 namespace Arca.Storage.Index;
 
 /// <summary>
-/// The chunk index in FASTER KV: blittable 32-byte keys and 16-byte values on the hybrid log, snapshot checkpoints in
-/// <c>chunks/index/checkpoints</c>, recovered on open. FASTER sessions are single-threaded, so a small pool of them
-/// serves concurrent callers.
+/// The chunk index in FASTER KV: blittable 32-byte keys and 16-byte values on the hybrid log, fold-over (incremental)
+/// checkpoints in <c>chunks/index/checkpoints</c>, recovered on open. FASTER sessions are single-threaded, so a small
+/// pool of them serves concurrent callers.
 /// </summary>
+/// <remarks>
+/// Sizing, measured by <c>perf/Arca.Benchmarks</c> (IndexBenchmarks, <c>perf/results/index.md</c>): a record is 56 bytes
+/// on the log. Records in the log's memory are found in well under a microsecond; one that had been evicted to the
+/// log file costs a pending read (about 10 µs here, through the page cache), which resolving a 100 GB blob's layout
+/// pays 100,000 times. So the log keeps up to <c>memoryBytes</c> of records in memory (default 1 GiB, about 19 M
+/// chunks, 19 TB at the default 1 MiB average; only what the index holds is allocated). The hash table is sized for the
+/// entries the store is expected to hold (about four per 64-byte bucket) and grown when the store is opened, before
+/// any session exists: an overfull table scans long overflow chains on every lookup, found or not.
+/// </remarks>
 public sealed class FasterChunkIndex : IChunkIndex
 {
+    /// <summary>Default in-memory log budget (<c>storage.index_memory_bytes</c>).</summary>
+    public const long DefaultMemoryBytes = 1L << 30;
+
+    private const int PageSizeBits = 20;
+    private const long MinBuckets = 1L << 16; // 4 MiB of hash buckets
+    private const long MaxBuckets = 1L << 24; // 1 GiB of hash buckets: 64 M chunks at four per bucket
+    private const int EntriesPerBucket = 4;
+
     private readonly FasterKV<ChunkDigest, ChunkLocation> _store;
     private readonly IDevice _log;
     private readonly ConcurrentBag<ClientSession<ChunkDigest, ChunkLocation, ChunkLocation, ChunkLocation, Empty, SimpleFunctions<ChunkDigest, ChunkLocation>>> _sessions = [];
     private readonly SemaphoreSlim _checkpointGate = new(1, 1);
 
-    private FasterChunkIndex(string directory, bool recover)
+    private FasterChunkIndex(string directory, bool recover, long memoryBytes, long expectedEntries)
     {
         Directory.CreateDirectory(directory);
+        var checkpoints = Path.Combine(directory, "checkpoints");
+        recover &= Directory.Exists(checkpoints);
+        var buckets = BucketsFor(expectedEntries);
         _log = Devices.CreateLogDevice(Path.Combine(directory, "hlog.log"), preallocateFile: false, deleteOnClose: false);
         _store = new FasterKV<ChunkDigest, ChunkLocation>(
-            1L << 16, // 4 MiB of hash buckets; grows by overflow buckets, the log spills to disk beyond memory
-            new LogSettings { LogDevice = _log, MemorySizeBits = 24, PageSizeBits = 20, SegmentSizeBits = 28 },
-            new CheckpointSettings { CheckpointDir = Path.Combine(directory, "checkpoints"), RemoveOutdated = true },
+            recover ? MinBuckets : buckets, // a recovered table keeps the size it was checkpointed with
+            new LogSettings { LogDevice = _log, MemorySizeBits = MemoryBits(memoryBytes), PageSizeBits = PageSizeBits, SegmentSizeBits = 28 },
+            new CheckpointSettings { CheckpointDir = checkpoints, RemoveOutdated = true },
             comparer: ChunkDigestComparer.Instance);
-        if (recover && Directory.Exists(Path.Combine(directory, "checkpoints")))
+        if (recover)
         {
             try
             {
@@ -36,22 +57,46 @@ public sealed class FasterChunkIndex : IChunkIndex
                 // No complete checkpoint: start empty; ChunkStore re-indexes from the packs.
             }
         }
+        var grown = false;
+        while (_store.IndexSize < buckets && _store.GrowIndex())
+        {
+            grown = true;
+        }
+        if (grown)
+        {
+            CheckpointAsync().GetAwaiter().GetResult(); // FASTER: checkpoint after growing, or recovery finds the old size
+        }
     }
 
     /// <summary>Whether a checkpoint was found and loaded.</summary>
     public bool Recovered { get; }
 
-    public static FasterChunkIndex Open(string directory) => new(directory, recover: true);
+    /// <summary>Hash buckets (64 bytes each).</summary>
+    public long Buckets => _store.IndexSize;
+
+    /// <summary>New entries between checkpoints: each checkpoint also writes the hash table, so a big table waits longer.</summary>
+    public int EntriesPerCheckpoint => (int)Math.Max(4096, _store.IndexSize / 16);
+
+    /// <param name="memoryBytes">How much of the log stays in memory (rounded down to a power of two).</param>
+    /// <param name="expectedEntries">Chunks the store is expected to hold: sizes the hash table (grown at open).</param>
+    public static FasterChunkIndex Open(string directory, long memoryBytes = DefaultMemoryBytes, long expectedEntries = 0) =>
+        new(directory, recover: true, memoryBytes, expectedEntries);
 
     /// <summary>Deletes any existing index and starts empty (for <c>arca index rebuild</c>).</summary>
-    public static FasterChunkIndex CreateEmpty(string directory)
+    public static FasterChunkIndex CreateEmpty(string directory, long memoryBytes = DefaultMemoryBytes, long expectedEntries = 0)
     {
         if (Directory.Exists(directory))
         {
             Directory.Delete(directory, recursive: true);
         }
-        return new FasterChunkIndex(directory, recover: false);
+        return new FasterChunkIndex(directory, recover: false, memoryBytes, expectedEntries);
     }
+
+    internal static int MemoryBits(long memoryBytes) =>
+        Math.Clamp(63 - BitOperations.LeadingZeroCount((ulong)Math.Max(1, memoryBytes)), PageSizeBits + 2, 40);
+
+    internal static long BucketsFor(long expectedEntries) =>
+        Math.Clamp((long)BitOperations.RoundUpToPowerOf2((ulong)Math.Max(1, expectedEntries / EntriesPerBucket)), MinBuckets, MaxBuckets);
 
     public bool TryGet(in ChunkDigest digest, out ChunkLocation location)
     {
@@ -122,7 +167,7 @@ public sealed class FasterChunkIndex : IChunkIndex
         await _checkpointGate.WaitAsync().ConfigureAwait(false);
         try
         {
-            await _store.TakeFullCheckpointAsync(CheckpointType.Snapshot).ConfigureAwait(false);
+            await _store.TakeFullCheckpointAsync(CheckpointType.FoldOver).ConfigureAwait(false);
         }
         finally
         {

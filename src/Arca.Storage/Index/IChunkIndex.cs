@@ -12,4 +12,7 @@ public interface IChunkIndex : IAsyncDisposable
 
     /// <summary>Makes every Put so far durable.</summary>
     Task CheckpointAsync();
+
+    /// <summary>How many new entries the store lets accumulate before it asks for a checkpoint.</summary>
+    int EntriesPerCheckpoint => 4096;
 }

@@ -37,6 +37,7 @@ internal static class IndexCommand
                     DataDir = options.DataDir,
                     Chunker = new ChunkerOptions(options.ChunkMinBytes, options.ChunkAvgBytes, options.ChunkMaxBytes),
                     PackSealBytes = options.PackSealBytes,
+                    IndexMemoryBytes = options.IndexMemoryBytes,
                 }, result.GetValue(verify), out var corrupt);
                 Console.WriteLine($"rebuilt the chunk index of {options.DataDir}: {store.Reindexed} chunks in {store.Shards.PackCount} packs " +
                     $"({store.Shards.TotalBytes} bytes) in {(DateTime.UtcNow - started).TotalSeconds:F1} s");

@@ -19,8 +19,8 @@ public sealed class FasterChunkIndexTests : IDisposable
     [Fact]
     public async Task MoreEntriesThanFitInMemory_AreReadBackFromDisk_AndSurviveReopen()
     {
-        const int count = 600_000; // ~34 MB of records: well past the 16 MiB in-memory log
-        await using (var index = FasterChunkIndex.Open(_dir))
+        const int count = 600_000; // ~34 MB of records: well past an in-memory log of 4 MiB
+        await using (var index = FasterChunkIndex.Open(_dir, memoryBytes: 4 << 20))
         {
             for (var i = 0; i < count; i++)
             {
@@ -33,7 +33,7 @@ public sealed class FasterChunkIndexTests : IDisposable
             }
             Assert.False(index.TryGet(Key(-1), out _));
         }
-        await using var reopened = FasterChunkIndex.Open(_dir);
+        await using var reopened = FasterChunkIndex.Open(_dir, memoryBytes: 4 << 20);
         Assert.True(reopened.Recovered);
         for (var i = 0; i < count; i += 1009)
         {
@@ -41,4 +41,63 @@ public sealed class FasterChunkIndexTests : IDisposable
             Assert.Equal(i * 10L, l.Offset);
         }
     }
+
+    [Fact]
+    public async Task TheHashTable_IsSizedForTheExpectedEntries_GrowsAtOpen_AndKeepsItsSizeAcrossReopens()
+    {
+        await using (var small = FasterChunkIndex.Open(_dir))
+        {
+            Assert.Equal(1L << 16, small.Buckets);
+            Assert.Equal(4096, small.EntriesPerCheckpoint);
+            for (var i = 0; i < 50_000; i++)
+            {
+                small.Put(Key(i), new ChunkLocation(1, 100, i * 100L));
+            }
+        }
+        // The store now expects 4 M chunks (its packs grew, or a big store was copied in): the table grows at open.
+        await using (var grown = FasterChunkIndex.Open(_dir, expectedEntries: 4_000_000))
+        {
+            Assert.True(grown.Recovered);
+            Assert.Equal(1L << 20, grown.Buckets);
+            Assert.Equal((1 << 20) / 16, grown.EntriesPerCheckpoint);
+            for (var i = 0; i < 50_000; i += 7)
+            {
+                Assert.True(grown.TryGet(Key(i), out var l), $"entry {i} after growing");
+                Assert.Equal(i * 100L, l.Offset);
+            }
+            grown.Put(Key(-5), new ChunkLocation(2, 7, 77));
+        }
+        // Reopened without a hint: the recovered table keeps its size (it never shrinks below what was checkpointed).
+        await using var again = FasterChunkIndex.Open(_dir);
+        Assert.Equal(1L << 20, again.Buckets);
+        Assert.True(again.TryGet(Key(-5), out var added));
+        Assert.Equal(new ChunkLocation(2, 7, 77), added);
+        Assert.True(again.TryGet(Key(49_999), out _));
+        Assert.False(again.TryGet(Key(50_000), out _));
+    }
+
+    [Fact]
+    public async Task CreateEmpty_SizesTheTableForARebuild()
+    {
+        await using var index = FasterChunkIndex.CreateEmpty(_dir, expectedEntries: 1_000_000);
+        Assert.Equal(1L << 18, index.Buckets);
+    }
+
+    [Theory]
+    [InlineData(0, 1L << 16)]
+    [InlineData(100_000, 1L << 16)]
+    [InlineData(1_000_000, 1L << 18)]
+    [InlineData(10_000_000, 1L << 22)]
+    [InlineData(long.MaxValue / 2, 1L << 24)]
+    public void Buckets_AreAboutAQuarterOfTheEntries_WithinBounds(long entries, long buckets) =>
+        Assert.Equal(buckets, FasterChunkIndex.BucketsFor(entries));
+
+    [Theory]
+    [InlineData(1L << 30, 30)]
+    [InlineData((1L << 30) + 12345, 30)]
+    [InlineData(3L << 29, 30)]
+    [InlineData(4L << 20, 22)]
+    [InlineData(1, 22)]
+    public void MemoryBudget_IsAPowerOfTwoRoundedDown_AtLeastFourPages(long bytes, int bits) =>
+        Assert.Equal(bits, FasterChunkIndex.MemoryBits(bytes));
 }
