@@ -213,6 +213,19 @@ public sealed class Pusher(RegistryClient registry, ClientCache cache, TransferP
         var expected = await digest;
         using var finish = await registry.Http.SendAsync(new HttpRequestMessage(HttpMethod.Put, $"{location.TrimStart('/')}?digest={expected}"), ct);
         cache.ForgetUploadSession(file, registryKey);
+        if (finish.StatusCode == HttpStatusCode.BadRequest)
+        {
+            // DIGEST_INVALID: the registry keeps the ended session for a PUT with the right digest; this push starts
+            // over next time, so free it now instead of at its expiry.
+            try
+            {
+                using var cancel = await registry.Http.SendAsync(new HttpRequestMessage(HttpMethod.Delete, location.TrimStart('/')), ct);
+            }
+            catch (HttpRequestException)
+            {
+                // It expires anyway.
+            }
+        }
         await EnsureAsync(finish, $"finishing the upload of {file.Name} (did it change during the push?)", ct);
         Interlocked.Add(ref _bytesUploaded, file.Length - offset);
         Interlocked.Increment(ref _layersUploaded);

@@ -64,6 +64,12 @@ internal sealed class BlobEndpoints(ArcaServices s, Access access)
         }
         try
         {
+            if (session.Writer.Digest is { } ended)
+            {
+                SetProgressHeaders(ctx, session);
+                await Exchange.Problem(ctx, ProblemCode.UploadCompleted, EndedDetail(session, ended));
+                return;
+            }
             long? declared = null;
             if (ctx.Request.Headers.ContentRange.Count > 0)
             {
@@ -135,11 +141,35 @@ internal sealed class BlobEndpoints(ArcaServices s, Access access)
         try
         {
             UnlimitedBody(ctx);
-            await BlobService.CopyBodyAsync(ctx.Request, session.Writer, null, ctx.RequestAborted);
+            if (session.Writer.Digest is { } ended)
+            {
+                // An earlier PUT ended this upload with a digest that did not match: it takes no more bytes, only the
+                // right digest.
+                if (await BlobService.HasMoreAsync(ctx.Request, ctx.RequestAborted))
+                {
+                    SetProgressHeaders(ctx, session);
+                    await Exchange.Problem(ctx, ProblemCode.UploadCompleted, EndedDetail(session, ended));
+                    return;
+                }
+            }
+            else
+            {
+                await BlobService.CopyBodyAsync(ctx.Request, session.Writer, null, ctx.RequestAborted);
+            }
             var mediaType = Exchange.Query(ctx, "media_type") ?? "application/octet-stream";
             var record = await s.Blobs.CommitAsync(caller.Actor, session.Writer, expected, mediaType);
+            if (record is null && session.Writer.Digest is { } actual && actual != expected)
+            {
+                // Kept: a wrong digest (a typo, the digest of another file) must not cost a 200 GB upload.
+                session.LastActivity = s.Time.GetUtcNow();
+                SetProgressHeaders(ctx, session);
+                await Exchange.Problem(ctx, ProblemCode.DigestInvalid,
+                    $"the {session.Offset} uploaded bytes hash to {actual}, not {expected}; nothing was stored. The upload stays " +
+                    $"open: PUT it again with ?digest={actual} and no body to store these bytes, or DELETE it");
+                return;
+            }
             s.Uploads.Remove(session);
-            await Committed(ctx, record, expected);
+            await Committed(ctx, record, expected, session.Writer);
         }
         finally
         {
@@ -168,14 +198,26 @@ internal sealed class BlobEndpoints(ArcaServices s, Access access)
         using var writer = s.Blobs.Chunks.OpenWriter();
         await BlobService.CopyBodyAsync(ctx.Request, writer, null, ctx.RequestAborted);
         var record = await s.Blobs.CommitAsync(caller.Actor, writer, expected, Exchange.Query(ctx, "media_type") ?? "application/octet-stream");
-        await Committed(ctx, record, expected);
+        await Committed(ctx, record, expected, writer);
     }
 
-    private static async Task Committed(HttpContext ctx, BlobRecord? record, ChunkDigest expected)
+    private static string EndedDetail(UploadSession session, ChunkDigest ended) =>
+        $"this upload was ended by a PUT whose digest did not match: its {session.Offset} bytes hash to {ended} and it takes " +
+        $"no more. PUT it with ?digest={ended} and no body to store them, or DELETE it";
+
+    private static async Task Committed(HttpContext ctx, BlobRecord? record, ChunkDigest expected, BlobWriter writer)
     {
         if (record is null)
         {
-            await Exchange.Problem(ctx, ProblemCode.DigestInvalid, $"the uploaded bytes do not hash to {expected}; nothing was stored");
+            if (writer.Digest is { } actual && actual != expected)
+            {
+                await Exchange.Problem(ctx, ProblemCode.DigestInvalid,
+                    $"the {writer.Length} uploaded bytes hash to {actual}, not {expected}; nothing was stored");
+            }
+            else
+            {
+                await Exchange.Problem(ctx, ProblemCode.Internal, "the blob's bytes are stored but its record could not be written; retry");
+            }
             return;
         }
         ctx.Response.Headers.Location = "/v1/blobs/" + record.Digest;

@@ -35,6 +35,7 @@ public static class ProblemCode
     public const string ManifestNotFound = "MANIFEST_NOT_FOUND";
     public const string UploadNotFound = "UPLOAD_NOT_FOUND";
     public const string UploadOffsetMismatch = "UPLOAD_OFFSET_MISMATCH";
+    public const string UploadCompleted = "UPLOAD_COMPLETED";
     public const string ContentRangeInvalid = "CONTENT_RANGE_INVALID";
     public const string UpstreamUnavailable = "UPSTREAM_UNAVAILABLE";
     public const string Internal = "INTERNAL";
@@ -47,7 +48,7 @@ public static class ProblemCode
             or BlobNotFound or ManifestNotFound or UploadNotFound => 404,
         UploadOffsetMismatch => 416,
         MethodNotAllowed => 405,
-        ModelExists or RunExists or VersionExists => 409,
+        ModelExists or RunExists or VersionExists or UploadCompleted => 409,
         RevisionMismatch => 412,
         BodyTooLarge => 413,
         UnknownRun or ArtifactNotStored => 422,
@@ -91,6 +92,7 @@ public static class ProblemCode
         ManifestNotFound => "Manifest not found",
         UploadNotFound => "Upload session not found (finished, cancelled, expired, or the server restarted)",
         UploadOffsetMismatch => "The chunk does not start where the upload stands",
+        UploadCompleted => "The upload has ended and takes no more bytes",
         ContentRangeInvalid => "Invalid Content-Range",
         UpstreamUnavailable => "This tier cannot reach its upstream and holds no usable copy",
         _ => "Internal error",

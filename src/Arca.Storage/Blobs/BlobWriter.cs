@@ -19,6 +19,7 @@ public sealed class BlobWriter : IDisposable
     private readonly ChunkHandler _onChunk;
     private PackWriter? _pack;
     private long _newBytes;
+    private ChunkDigest? _digest;
     private bool _done;
     private bool _disposed;
 
@@ -31,10 +32,13 @@ public sealed class BlobWriter : IDisposable
 
     public long Length { get; private set; }
 
+    /// <summary>The whole blob's digest once <see cref="CompleteAsync"/> has ended its input; null before.</summary>
+    public ChunkDigest? Digest => _digest;
+
     /// <summary>Appends bytes. The caller must not reuse <paramref name="data"/> until the task completes.</summary>
     public async ValueTask AppendAsync(ReadOnlyMemory<byte> data)
     {
-        ObjectDisposedException.ThrowIf(_done, this);
+        ThrowIfEnded();
         if (data.Length < 256 * 1024)
         {
             _whole.AppendData(data.Span);
@@ -56,7 +60,7 @@ public sealed class BlobWriter : IDisposable
     /// </summary>
     public Task<StreamAppend> AppendFromAsync(Stream source, long? maxBytes, CancellationToken ct)
     {
-        ObjectDisposedException.ThrowIf(_done, this);
+        ThrowIfEnded();
         return IngestPipeline.RunAsync(this, source, maxBytes, ct);
     }
 
@@ -80,20 +84,25 @@ public sealed class BlobWriter : IDisposable
     }
 
     /// <summary>
-    /// Ends the blob. When <paramref name="expected"/> is given and differs, nothing is indexed and the result is
-    /// null (the written space is left for reclamation). Otherwise the chunks are durable and indexed on return.
+    /// Ends the blob's input (the first call) and commits it. When <paramref name="expected"/> is given and differs
+    /// from <see cref="Digest"/>, nothing is indexed and the result is null; the writer stays open, so a later call
+    /// with the right digest still commits the same bytes, and disposing it aborts them (the written space is left
+    /// for reclamation). Otherwise the chunks are durable and indexed on return, and the writer is disposed.
     /// </summary>
     public Task<IngestResult?> CompleteAsync(ChunkDigest? expected = null)
     {
-        ObjectDisposedException.ThrowIf(_done, this);
-        _chunker.Complete(_onChunk);
-        Span<byte> hash = stackalloc byte[32];
-        _whole.GetHashAndReset(hash);
-        var digest = new ChunkDigest(hash);
-        _done = true;
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_digest is null)
+        {
+            _chunker.Complete(_onChunk);
+            Span<byte> hash = stackalloc byte[32];
+            _whole.GetHashAndReset(hash);
+            _digest = new ChunkDigest(hash);
+            _done = true;
+        }
+        var digest = _digest.Value;
         if (expected is { } want && want != digest)
         {
-            Dispose();
             return Task.FromResult<IngestResult?>(null);
         }
         if (_pack is not null)
@@ -108,6 +117,15 @@ public sealed class BlobWriter : IDisposable
         var result = new IngestResult(digest, Length, _chunks.ToArray(), _newBytes, _pending.Count);
         Dispose();
         return Task.FromResult<IngestResult?>(result);
+    }
+
+    private void ThrowIfEnded()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_done)
+        {
+            throw new InvalidOperationException("the blob's input has ended (CompleteAsync ran); it takes no more bytes");
+        }
     }
 
     /// <summary>Aborts the blob if it was not completed; always returns the leased pack.</summary>

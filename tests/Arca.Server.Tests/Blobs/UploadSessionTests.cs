@@ -159,28 +159,84 @@ public sealed class UploadSessionTests : IAsyncLifetime
         Assert.Equal(10, await OffsetAsync(location));
     }
 
-    [Fact]
-    public async Task Finish_WrongDigest_Is400_StoresNothing_AndEndsTheSession()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Finish_WrongDigest_Is400_NamesTheBytesDigest_StoresNothing_AndKeepsTheEndedSession(bool lastChunkInPut)
     {
         var bytes = BlobFixtures.RandomBytes(150_000, 4);
         var digest = BlobFixtures.Sha256(bytes);
         var location = await Admin.StartUploadAsync();
-        using (var patch = await Admin.PatchAsync(location, bytes, null))
+        var patched = lastChunkInPut ? 100_000 : bytes.Length;
+        using (var patch = await Admin.PatchAsync(location, bytes.AsMemory(0, patched), null))
         {
             await patch.ExpectAsync(HttpStatusCode.Accepted);
         }
         var wrong = BlobFixtures.Sha256(Encoding.UTF8.GetBytes("something else"));
-        using (var put = await Admin.PutAsync($"{location}?digest={wrong}", null))
+        using (var put = await Admin.PutAsync($"{location}?digest={wrong}",
+            lastChunkInPut ? BlobFixtures.Octets(bytes.AsMemory(patched)) : null))
         {
-            await put.ExpectProblemAsync(HttpStatusCode.BadRequest, "DIGEST_INVALID");
+            var problem = await put.ExpectProblemAsync(HttpStatusCode.BadRequest, "DIGEST_INVALID");
+            Assert.Contains($"hash to {digest}, not {wrong}", problem.Str("detail"), StringComparison.Ordinal);
+            Assert.Equal("150000", Header(put, "Upload-Offset"));
         }
         await HeadAsync(digest, HttpStatusCode.NotFound);
         await HeadAsync(wrong, HttpStatusCode.NotFound);
+        using (var recipe = await Admin.GetAsync($"/v1/blobs/{digest}/recipe"))
+        {
+            await recipe.ExpectProblemAsync(HttpStatusCode.NotFound, "BLOB_NOT_FOUND");
+        }
+        Assert.Equal(150_000, await OffsetAsync(location)); // still there, ended
+
+        // An ended upload takes no more bytes, by PATCH or with a PUT.
+        using (var more = await Admin.PatchAsync(location, new byte[10], "150000-150009"))
+        {
+            await more.ExpectProblemAsync(HttpStatusCode.Conflict, "UPLOAD_COMPLETED");
+        }
+        using (var moreInPut = await Admin.PutAsync($"{location}?digest={digest}", BlobFixtures.Octets(new byte[10])))
+        {
+            await moreInPut.ExpectProblemAsync(HttpStatusCode.Conflict, "UPLOAD_COMPLETED");
+        }
+        using (var wrongAgain = await Admin.PutAsync($"{location}?digest={wrong}", null))
+        {
+            await wrongAgain.ExpectProblemAsync(HttpStatusCode.BadRequest, "DIGEST_INVALID");
+        }
+
+        // The right digest stores the same bytes, and ends the session.
+        using (var put = await Admin.PutAsync($"{location}?digest={digest}", null))
+        {
+            var info = await put.ExpectAsync(HttpStatusCode.Created);
+            Assert.Equal(digest, info.Str("digest"));
+            Assert.Equal(bytes.Length, info.Long("size"));
+        }
+        await HeadAsync(digest, HttpStatusCode.OK, bytes.Length);
+        var recipeChunks = await Admin.RecipeAsync(digest);
+        Assert.Equal(bytes.Length, recipeChunks.Sum(c => (long)c.Length));
         using var get = await Admin.GetAsync(location);
         await get.ExpectProblemAsync(HttpStatusCode.NotFound, "UPLOAD_NOT_FOUND");
         Assert.Empty(Directory.GetFiles(_server.Options.UploadsDir));
-        using var recipe = await Admin.GetAsync($"/v1/blobs/{digest}/recipe");
-        await recipe.ExpectProblemAsync(HttpStatusCode.NotFound, "BLOB_NOT_FOUND");
+    }
+
+    [Fact]
+    public async Task Finish_WrongDigest_ThenDelete_DiscardsTheBytes()
+    {
+        var bytes = BlobFixtures.RandomBytes(90_000, 14);
+        var digest = BlobFixtures.Sha256(bytes);
+        var location = await Admin.StartUploadAsync();
+        using (var put = await Admin.PutAsync($"{location}?digest={BlobFixtures.Sha256(bytes.AsSpan(1))}", BlobFixtures.Octets(bytes)))
+        {
+            await put.ExpectProblemAsync(HttpStatusCode.BadRequest, "DIGEST_INVALID");
+        }
+        using (var delete = await Admin.DeleteAsync(location))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
+        }
+        using (var get = await Admin.GetAsync(location))
+        {
+            await get.ExpectProblemAsync(HttpStatusCode.NotFound, "UPLOAD_NOT_FOUND");
+        }
+        await HeadAsync(digest, HttpStatusCode.NotFound);
+        Assert.Empty(Directory.GetFiles(_server.Options.UploadsDir));
     }
 
     [Fact]
@@ -358,7 +414,8 @@ public sealed class UploadSessionTests : IAsyncLifetime
         var wrong = BlobFixtures.Sha256(bytes.AsSpan(1));
         using (var bad = await Admin.PutAsync("/v1/blobs?digest=" + wrong, BlobFixtures.Octets(bytes)))
         {
-            await bad.ExpectProblemAsync(HttpStatusCode.BadRequest, "DIGEST_INVALID");
+            var problem = await bad.ExpectProblemAsync(HttpStatusCode.BadRequest, "DIGEST_INVALID");
+            Assert.Equal($"the 300000 uploaded bytes hash to {digest}, not {wrong}; nothing was stored", problem.Str("detail"));
         }
         await HeadAsync(digest, HttpStatusCode.NotFound);
         await HeadAsync(wrong, HttpStatusCode.NotFound);

@@ -219,6 +219,31 @@ public sealed class ChunkStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task DigestMismatch_KeepsTheEndedWriter_ARetryWithTheRightDigestCommitsTheSameBytes()
+    {
+        var data = Random(700_000, 15);
+        var digest = ChunkDigest.Of(data);
+        await using var store = ChunkStore.Open(Options);
+        using var writer = store.OpenWriter();
+        await writer.AppendAsync(data);
+        Assert.Null(writer.Digest);
+
+        Assert.Null(await writer.CompleteAsync(ChunkDigest.Of([1, 2, 3])));
+        Assert.Equal(digest, writer.Digest);
+        Assert.Equal(data.Length, writer.Length);
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await writer.AppendAsync(new byte[5]));
+        Assert.False(store.Contains(ChunkDigest.Of(data.AsSpan(0, 1000))));
+
+        var committed = await writer.CompleteAsync(digest);
+        Assert.NotNull(committed);
+        Assert.Equal(digest, committed.Digest);
+        Assert.Equal(data.Length, committed.NewBytes);
+        Assert.Equal(data, ReadBack(store, committed));
+        var again = await Write(store, data);
+        Assert.Equal(0, again.NewBytes); // indexed by the retry
+    }
+
+    [Fact]
     public async Task Reopen_RecoversIndexAndData()
     {
         var data = Random(1_500_000, 6);
