@@ -82,6 +82,24 @@ if [ "$systemd" = 1 ]; then
     echo "==> created system user arca"
   fi
   install -d -m 0750 -o arca -g arca /var/lib/arca
+  # The data plane sets its own TCP congestion control (server.data_tcp_congestion, default cubic). The service runs
+  # unprivileged, and the kernel lets an unprivileged process pick only what net.ipv4.tcp_allowed_congestion_control
+  # lists; hosts whose default is BBR often list only "reno bbr". Add cubic there (now and at every boot).
+  allowed="$(sysctl -n net.ipv4.tcp_allowed_congestion_control 2>/dev/null || true)"
+  available="$(sysctl -n net.ipv4.tcp_available_congestion_control 2>/dev/null || true)"
+  case " $allowed " in
+    *" cubic "*) ;;
+    *)
+      if [ -n "$allowed" ] && { case " $available " in *" cubic "*) true ;; *) modprobe -q tcp_cubic 2>/dev/null ;; esac; }; then
+        echo "net.ipv4.tcp_allowed_congestion_control = $allowed cubic" > /etc/sysctl.d/60-arca.conf
+        if sysctl -q -w net.ipv4.tcp_allowed_congestion_control="$allowed cubic"; then
+          echo "==> allowed unprivileged use of TCP cubic (/etc/sysctl.d/60-arca.conf) for the data plane"
+        fi
+      else
+        echo "==> note: this kernel offers no TCP cubic; the data plane will log event 2004 and keep the kernel's default"
+      fi
+      ;;
+  esac
   sed -e "s#@BINDIR@#$libdir#g" -e "s#@CONFIG@#$config_dir/registry.toml#g" \
     "$here/packaging/arca.service" > /etc/systemd/system/arca.service.new
   mv -f /etc/systemd/system/arca.service.new /etc/systemd/system/arca.service
