@@ -1,5 +1,7 @@
+using System.Globalization;
 using Arca.Storage.Chunking;
 using Arca.Storage.Index;
+using Arca.Storage.Native;
 using Arca.Storage.Shards;
 using Microsoft.Win32.SafeHandles;
 
@@ -34,12 +36,71 @@ public sealed class ChunkStore : IAsyncDisposable
     /// <summary>Index entries restored from pack headers at open (writes after the last index checkpoint).</summary>
     public long Reindexed { get; }
 
-    /// <summary>Opens the store: recovers the index checkpoint, then re-indexes pack entries the checkpoint lacks.</summary>
+    /// <summary>Pack entries whose segment headers were read at open (all of them after a crash, few after a clean stop).</summary>
+    public long Scanned { get; private init; }
+
+    /// <summary>Written at a clean stop, after the final index checkpoint; consumed (deleted) by the next open.</summary>
+    private static string IndexedEndsPath(ChunkStoreOptions options) => Path.Combine(options.IndexDir, "indexed-ends");
+
+    /// <summary>
+    /// Reads and deletes the indexed ends of the last clean stop. Deleted before anything is written, durably, so a
+    /// crash of this run makes the next open scan every pack again.
+    /// </summary>
+    private static Dictionary<int, long>? TakeIndexedEnds(ChunkStoreOptions options)
+    {
+        var path = IndexedEndsPath(options);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+        Dictionary<int, long>? ends = [];
+        foreach (var line in File.ReadAllLines(path))
+        {
+            var parts = line.Split(' ');
+            if (parts.Length != 2 || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+                || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var end))
+            {
+                ends = null; // not ours, or damaged: scan everything
+                break;
+            }
+            ends[id] = end;
+        }
+        File.Delete(path);
+        LibC.SyncDirectory(options.IndexDir);
+        return ends;
+    }
+
+    private void RecordIndexedEnds(Dictionary<int, long> ends)
+    {
+        var path = IndexedEndsPath(Options);
+        var temp = path + ".tmp";
+        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write))
+        {
+            using (var writer = new StreamWriter(file, leaveOpen: true))
+            {
+                foreach (var (id, end) in ends.OrderBy(e => e.Key))
+                {
+                    writer.Write(string.Create(CultureInfo.InvariantCulture, $"{id} {end}\n"));
+                }
+            }
+            file.Flush(flushToDisk: true);
+        }
+        File.Move(temp, path, overwrite: true);
+        LibC.SyncDirectory(Options.IndexDir);
+    }
+
+    /// <summary>
+    /// Opens the store: recovers the index checkpoint, then re-indexes pack entries the checkpoint lacks. After a clean
+    /// stop only what lies past the packs' indexed ends recorded then is read (nothing, usually); after a crash every
+    /// pack's segment headers are.
+    /// </summary>
     public static ChunkStore Open(ChunkStoreOptions options)
     {
         options.Chunker.Validate();
         var lockFile = TakeLock(options);
-        return Attach(options, FasterChunkIndex.Open(options.IndexDir, options.IndexMemoryBytes, ExpectedChunks(options)), lockFile);
+        var indexedEnds = TakeIndexedEnds(options);
+        var index = FasterChunkIndex.Open(options.IndexDir, options.IndexMemoryBytes, ExpectedChunks(options));
+        return Attach(options, index, lockFile, indexedEnds: index.Recovered ? indexedEnds : null);
     }
 
     /// <summary>
@@ -97,11 +158,14 @@ public sealed class ChunkStore : IAsyncDisposable
     }
 
     private static ChunkStore Attach(ChunkStoreOptions options, IChunkIndex index, FileStream lockFile,
-        Func<SafeFileHandle, ChunkDigest, ChunkLocation, bool>? verify = null, Action<ChunkDigest, ChunkLocation>? observe = null)
+        Func<SafeFileHandle, ChunkDigest, ChunkLocation, bool>? verify = null, Action<ChunkDigest, ChunkLocation>? observe = null,
+        IReadOnlyDictionary<int, long>? indexedEnds = null)
     {
         long reindexed = 0;
+        long scanned = 0;
         var shards = ShardStore.Open(options.ShardDir, options.PackSealBytes, verify, (digest, location) =>
         {
+            scanned++;
             // Index entries are written only after their segment is durable, so an entry the index already has
             // is never stale; entries it lacks were written after its last checkpoint.
             if (!index.TryGet(digest, out _))
@@ -110,8 +174,8 @@ public sealed class ChunkStore : IAsyncDisposable
                 reindexed++;
                 observe?.Invoke(digest, location);
             }
-        });
-        var store = new ChunkStore(options, index, shards, reindexed, lockFile);
+        }, indexedEnds);
+        var store = new ChunkStore(options, index, shards, reindexed, lockFile) { Scanned = scanned };
         if (reindexed > 0)
         {
             index.CheckpointAsync().GetAwaiter().GetResult();
@@ -171,7 +235,13 @@ public sealed class ChunkStore : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Taken before the final checkpoint: every entry below these offsets was put before it started.
+        var indexedEnds = Shards.IndexedEnds();
         await Index.DisposeAsync().ConfigureAwait(false);
+        if (Index is FasterChunkIndex)
+        {
+            RecordIndexedEnds(indexedEnds);
+        }
         Shards.Dispose();
         await _lock.DisposeAsync().ConfigureAwait(false);
     }

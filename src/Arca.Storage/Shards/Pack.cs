@@ -14,6 +14,9 @@ internal sealed class Pack(int id, string path, SafeFileHandle handle, long end)
 
     public bool Leased { get; set; }
 
+    /// <summary><see cref="End"/> when the current leaseholder took the pack: every entry before it is indexed.</summary>
+    public long LeasedAt { get; set; }
+
     /// <summary>An O_DIRECT write handle on the same file, opened by the first writer that wants one (see <see cref="DirectAppender"/>).</summary>
     public SafeFileHandle? DirectHandle { get; set; }
 

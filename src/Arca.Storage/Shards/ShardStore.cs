@@ -41,6 +41,18 @@ public sealed class ShardStore : IDisposable
     }
 
     /// <summary>
+    /// Per pack, the offset below which every segment's entries have been put into the index: the end of an idle pack
+    /// (its writers indexed their chunks before returning it), the lease start of a leased one.
+    /// </summary>
+    public Dictionary<int, long> IndexedEnds()
+    {
+        lock (_lock)
+        {
+            return _packs.Values.ToDictionary(p => p.Id, p => p.Leased ? p.LeasedAt : p.End);
+        }
+    }
+
+    /// <summary>
     /// Removes an idle pack: closes it and deletes its file. The caller must have made sure nothing reads it any more
     /// (a cache forgets its chunks first and evicts only packs no transfer has pinned). False if it is leased or gone.
     /// </summary>
@@ -74,8 +86,12 @@ public sealed class ShardStore : IDisposable
 
     /// <summary>Opens (and recovers) the packs; <paramref name="onEntry"/> sees every chunk of every valid segment.</summary>
     /// <param name="verify">When set, decides per chunk (re-hashing its bytes) whether it is reported.</param>
+    /// <param name="indexedEnds">
+    /// Per pack, where the segments the index does not hold yet begin (<see cref="IndexedEnds"/> at the last clean stop):
+    /// the scan starts there. A pack not listed, or shorter than its offset, is scanned whole.
+    /// </param>
     public static ShardStore Open(string directory, long sealBytes, Func<SafeFileHandle, ChunkDigest, ChunkLocation, bool>? verify,
-        Action<ChunkDigest, ChunkLocation> onEntry)
+        Action<ChunkDigest, ChunkLocation> onEntry, IReadOnlyDictionary<int, long>? indexedEnds = null)
     {
         System.IO.Directory.CreateDirectory(directory);
         var store = new ShardStore(directory, sealBytes);
@@ -86,7 +102,8 @@ public sealed class ShardStore : IDisposable
                 continue;
             }
             var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
-            var end = Scan(handle, id, verify is null ? onEntry : (d, l) =>
+            var from = indexedEnds is not null && indexedEnds.TryGetValue(id, out var known) ? known : PackFormat.FileHeaderSize;
+            var end = Scan(handle, id, from, verify is null ? onEntry : (d, l) =>
             {
                 if (verify(handle, d, l))
                 {
@@ -119,8 +136,11 @@ public sealed class ShardStore : IDisposable
         return RandomAccess.Read(handle, header, 0) == PackFormat.FileHeaderSize && PackFormat.IsFileHeader(header);
     }
 
-    /// <summary>Reads the segment headers of a pack; returns the end of its last valid segment.</summary>
-    internal static long Scan(SafeFileHandle handle, int id, Action<ChunkDigest, ChunkLocation> onEntry)
+    /// <summary>
+    /// Reads the segment headers of a pack from <paramref name="from"/> (a segment boundary; the first segment when it
+    /// is out of range); returns the end of its last valid segment.
+    /// </summary>
+    internal static long Scan(SafeFileHandle handle, int id, long from, Action<ChunkDigest, ChunkLocation> onEntry)
     {
         var length = RandomAccess.GetLength(handle);
         var header = new byte[PackFormat.SegmentHeaderSize];
@@ -131,7 +151,7 @@ public sealed class ShardStore : IDisposable
             return PackFormat.FileHeaderSize; // a pack whose own header never became durable
         }
         var entries = new List<ChunkRef>(PackFormat.MaxEntries);
-        long offset = PackFormat.FileHeaderSize;
+        long offset = from >= PackFormat.FileHeaderSize && from <= length ? from : PackFormat.FileHeaderSize;
         while (offset + PackFormat.SegmentHeaderSize <= length)
         {
             if (RandomAccess.Read(handle, header, offset) != header.Length
@@ -161,11 +181,13 @@ public sealed class ShardStore : IDisposable
                 if (!pack.Leased && pack.End < _sealBytes)
                 {
                     pack.Leased = true;
+                    pack.LeasedAt = pack.End;
                     return new PackWriter(this, pack);
                 }
             }
             var created = Create(_nextId++);
             created.Leased = true;
+            created.LeasedAt = created.End;
             _packs[created.Id] = created;
             return new PackWriter(this, created);
         }

@@ -258,6 +258,92 @@ public sealed class ChunkStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task AfterACleanStop_OpenReadsNoSegmentHeaders_AndStillServesAndDeduplicatesEverything()
+    {
+        var a = Random(1_000_000, 20);
+        var b = Random(700_000, 21);
+        IngestResult ba, bb;
+        await using (var store = ChunkStore.Open(Options))
+        {
+            Assert.True(store.Scanned == 0 && store.Reindexed == 0); // empty
+            ba = await Write(store, a);
+            bb = await Write(store, b);
+        }
+        var marker = Path.Combine(Options.IndexDir, "indexed-ends");
+        Assert.True(File.Exists(marker));
+
+        await using var reopened = ChunkStore.Open(Options);
+        Assert.False(File.Exists(marker)); // consumed: a crash of this run makes the next open scan everything
+        Assert.Equal(0, reopened.Scanned);
+        Assert.Equal(0, reopened.Reindexed);
+        Assert.Equal(a, ReadBack(reopened, ba));
+        Assert.Equal(b, ReadBack(reopened, bb));
+        Assert.Equal(0, (await Write(reopened, b)).NewBytes);
+    }
+
+    [Fact]
+    public async Task ACrashAfterACleanOpen_MakesTheNextOpenScanEveryPack()
+    {
+        var a = Random(900_000, 22);
+        var c = Random(800_000, 23);
+        await using (var store = ChunkStore.Open(Options))
+        {
+            await Write(store, a);
+        }
+        var image = Directory.CreateTempSubdirectory("arca-chunks-crash-").FullName;
+        try
+        {
+            IngestResult ba, bc;
+            await using (var store = ChunkStore.Open(Options))
+            {
+                Assert.Equal(0, store.Scanned);
+                ba = await Write(store, a);
+                bc = await Write(store, c);
+                CopyDirectory(_dir, image); // what a crash now leaves on disk: no record of a clean stop
+            }
+            await using var crashed = ChunkStore.Open(Options with { DataDir = image });
+            Assert.Equal(ba.Chunks.Count + bc.Chunks.Count, crashed.Scanned);
+            Assert.Equal(a, ReadBack(crashed, ba));
+            Assert.Equal(c, ReadBack(crashed, bc));
+        }
+        finally
+        {
+            Directory.Delete(image, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task APackLeasedAtTheStop_IsScannedFromWhereItsWriterBegan()
+    {
+        var a = Random(600_000, 24);
+        var pending = Random(12_000_000, 25); // well over one 128-chunk segment
+        IngestResult ba;
+        BlobWriter unfinished;
+        await using (var store = ChunkStore.Open(Options))
+        {
+            ba = await Write(store, a);
+            unfinished = store.OpenWriter(); // leases the pack a was written to, from a's end
+            await unfinished.AppendAsync(pending);
+        }
+        await using var reopened = ChunkStore.Open(Options);
+        Assert.InRange(reopened.Scanned, 128, pending.Length / (16 * 1024)); // the unfinished writer's segments only
+        Assert.Equal(reopened.Scanned, reopened.Reindexed);
+        Assert.Equal(a, ReadBack(reopened, ba));
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        foreach (var dir in Directory.EnumerateDirectories(from, "*", SearchOption.AllDirectories))
+        {
+            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, dir)));
+        }
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories).Where(f => Path.GetFileName(f) != "LOCK"))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)), overwrite: true);
+        }
+    }
+
+    [Fact]
     public async Task LostIndex_IsRebuiltFromPackHeaders()
     {
         var a = Random(1_000_000, 7);
