@@ -15,8 +15,8 @@ namespace Arca.Storage.Index;
 /// log file costs a pending read (about 10 µs here, through the page cache), which resolving a 100 GB blob's layout
 /// pays 100,000 times. So the log keeps up to <c>memoryBytes</c> of records in memory (default 1 GiB, about 19 M
 /// chunks, 19 TB at the default 1 MiB average; only what the index holds is allocated). The hash table is sized for the
-/// entries the store is expected to hold (about four per 64-byte bucket) and grown when the store is opened, before
-/// any session exists: an overfull table scans long overflow chains on every lookup, found or not.
+/// entries the store is expected to hold (about four per 64-byte bucket) when the store is opened, and doubled before a
+/// checkpoint once it holds twice that: an overfull table scans long overflow chains on every lookup, found or not.
 /// </remarks>
 public sealed class FasterChunkIndex : IChunkIndex
 {
@@ -32,6 +32,7 @@ public sealed class FasterChunkIndex : IChunkIndex
     private readonly IDevice _log;
     private readonly ConcurrentBag<ClientSession<ChunkDigest, ChunkLocation, ChunkLocation, ChunkLocation, Empty, SimpleFunctions<ChunkDigest, ChunkLocation>>> _sessions = [];
     private readonly SemaphoreSlim _checkpointGate = new(1, 1);
+    private long _entries;
 
     private FasterChunkIndex(string directory, bool recover, long memoryBytes, long expectedEntries)
     {
@@ -57,6 +58,7 @@ public sealed class FasterChunkIndex : IChunkIndex
                 // No complete checkpoint: start empty; ChunkStore re-indexes from the packs.
             }
         }
+        _entries = expectedEntries;
         var grown = false;
         while (_store.IndexSize < buckets && _store.GrowIndex())
         {
@@ -134,6 +136,7 @@ public sealed class FasterChunkIndex : IChunkIndex
             var key = digest;
             var value = location;
             var status = session.Upsert(ref key, ref value);
+            Interlocked.Increment(ref _entries); // callers put chunks the index lacks
             if (status.IsPending)
             {
                 session.CompletePending(wait: true);
@@ -155,6 +158,7 @@ public sealed class FasterChunkIndex : IChunkIndex
             {
                 session.CompletePending(wait: true);
             }
+            Interlocked.Decrement(ref _entries);
         }
         finally
         {
@@ -162,11 +166,25 @@ public sealed class FasterChunkIndex : IChunkIndex
         }
     }
 
+    /// <summary>
+    /// Makes every Put so far durable. First doubles the hash table while it holds more than twice the entries it was
+    /// sized for (on a pool thread: a doubling of a big table takes a fraction of a second; lookups go on meanwhile).
+    /// </summary>
     public async Task CheckpointAsync()
     {
         await _checkpointGate.WaitAsync().ConfigureAwait(false);
         try
         {
+            if (Interlocked.Read(ref _entries) > _store.IndexSize * EntriesPerBucket * 2 && _store.IndexSize < MaxBuckets)
+            {
+                await Task.Run(() =>
+                {
+                    while (Interlocked.Read(ref _entries) > _store.IndexSize * EntriesPerBucket && _store.IndexSize < MaxBuckets
+                        && _store.GrowIndex())
+                    {
+                    }
+                }).ConfigureAwait(false);
+            }
             await _store.TakeFullCheckpointAsync(CheckpointType.FoldOver).ConfigureAwait(false);
         }
         finally

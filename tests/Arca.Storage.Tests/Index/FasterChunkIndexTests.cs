@@ -77,6 +77,47 @@ public sealed class FasterChunkIndexTests : IDisposable
     }
 
     [Fact]
+    public async Task ATableOverfilledSinceOpen_IsDoubledAtTheNextCheckpoint_WhileLookupsGoOn()
+    {
+        const int count = 600_000; // more than twice the four entries per bucket of the 65,536-bucket table
+        await using (var index = FasterChunkIndex.Open(_dir))
+        {
+            Assert.Equal(1L << 16, index.Buckets);
+            for (var i = 0; i < count; i++)
+            {
+                index.Put(Key(i), new ChunkLocation(3, 10, i));
+            }
+            using var stop = new CancellationTokenSource();
+            var misses = 0;
+            var reader = Task.Run(() =>
+            {
+                var random = new Random(5);
+                while (!stop.IsCancellationRequested)
+                {
+                    var i = random.Next(count);
+                    if (!index.TryGet(Key(i), out var l) || l.Offset != i)
+                    {
+                        Interlocked.Increment(ref misses);
+                    }
+                }
+            });
+            await index.CheckpointAsync();
+            await stop.CancelAsync();
+            await reader;
+            Assert.Equal(1L << 18, index.Buckets); // doubled until four per bucket
+            Assert.Equal(0, misses);
+            for (var i = 0; i < count; i += 101)
+            {
+                Assert.True(index.TryGet(Key(i), out var l), $"entry {i} after growing");
+                Assert.Equal(i, l.Offset);
+            }
+        }
+        await using var reopened = FasterChunkIndex.Open(_dir);
+        Assert.Equal(1L << 18, reopened.Buckets);
+        Assert.True(reopened.TryGet(Key(count - 1), out _));
+    }
+
+    [Fact]
     public async Task CreateEmpty_SizesTheTableForARebuild()
     {
         await using var index = FasterChunkIndex.CreateEmpty(_dir, expectedEntries: 1_000_000);
