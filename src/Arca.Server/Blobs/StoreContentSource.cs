@@ -11,7 +11,8 @@ namespace Arca.Server.Blobs;
 /// What the data plane serves: committed blobs (by their recipe) and chunks, as extents of pack files. Blobs are
 /// immutable, so their layouts are cached (bounded). A layout not yet cached is built off the poller thread (as a miss):
 /// it reads the blob's record and looks up every chunk of its recipe, 100,000 lookups for a 100 GB blob, which must
-/// not stall the other downloads on that poller. A chunk asked for with <c>?repair=1</c> (a tier below found its copy
+/// not stall the other downloads on that poller; so does a chunk's lookup once the index outgrew its memory (a lookup
+/// may then read from disk). A chunk asked for with <c>?repair=1</c> (a tier below found its copy
 /// corrupt) is re-hashed first: a corrupt stored copy is refused with a 500 and logged, never served again.
 /// </summary>
 internal sealed partial class StoreContentSource(ChunkStore chunks, BlobCatalog catalog, ILogger<StoreContentSource> log) : IContentSource
@@ -19,9 +20,12 @@ internal sealed partial class StoreContentSource(ChunkStore chunks, BlobCatalog 
     private const int MaxCachedLayouts = 4096;
     private readonly ConcurrentDictionary<string, ContentLayout> _layouts = new(StringComparer.Ordinal);
 
-    /// <summary>On the poller: a chunk (one index lookup) or a cached blob layout; anything else is resolved as a miss.</summary>
+    /// <summary>
+    /// On the poller: a chunk (one index lookup, while the index is all in memory) or a cached blob layout; anything
+    /// else is resolved as a miss, off the poller.
+    /// </summary>
     public ContentLayout? Lookup(ContentKind kind, string hexDigest) =>
-        kind == ContentKind.Chunk ? LookupChunk(hexDigest)
+        kind == ContentKind.Chunk ? (chunks.LookupsMayWait ? null : LookupChunk(hexDigest))
         : _layouts.TryGetValue("sha256:" + hexDigest, out var cached) ? cached
         : null;
 

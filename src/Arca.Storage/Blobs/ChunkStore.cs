@@ -190,6 +190,9 @@ public sealed class ChunkStore : IAsyncDisposable
 
     public bool TryLocate(in ChunkDigest digest, out ChunkLocation location) => Index.TryGet(digest, out location);
 
+    /// <summary>Whether <see cref="TryLocate"/> may wait for a disk read (the index outgrew <c>storage.index_memory_bytes</c>).</summary>
+    public bool LookupsMayWait => Index.LookupsMayWait;
+
     /// <summary>The pack handle for sendfile or positional reads.</summary>
     public SafeFileHandle? PackHandle(int pack) => Shards.Handle(pack);
 

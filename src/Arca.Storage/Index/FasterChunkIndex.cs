@@ -76,6 +76,9 @@ public sealed class FasterChunkIndex : IChunkIndex
     /// <summary>Hash buckets (64 bytes each).</summary>
     public long Buckets => _store.IndexSize;
 
+    /// <summary>True once records were evicted from the log's memory to its file: a lookup may then wait for a read.</summary>
+    public bool LookupsMayWait => _store.Log.HeadAddress > _store.Log.BeginAddress;
+
     /// <summary>New entries between checkpoints: each checkpoint also writes the hash table, so a big table waits longer.</summary>
     public int EntriesPerCheckpoint => (int)Math.Max(4096, _store.IndexSize / 16);
 

@@ -15,4 +15,7 @@ public interface IChunkIndex : IAsyncDisposable
 
     /// <summary>How many new entries the store lets accumulate before it asks for a checkpoint.</summary>
     int EntriesPerCheckpoint => 4096;
+
+    /// <summary>Whether a lookup may wait for a disk read (the index outgrew its memory): then callers that must not block look up elsewhere.</summary>
+    bool LookupsMayWait => false;
 }

@@ -57,4 +57,36 @@ public sealed class StoreContentSourceTests : IAsyncLifetime
         Assert.Null(source.Lookup(ContentKind.Blob, unknown));
         Assert.Null(await source.LookupMissAsync(ContentKind.Blob, unknown, repair: false, CancellationToken.None));
     }
+
+    [Fact]
+    public async Task OnceTheIndexOutgrewItsMemory_ChunksAreLookedUpOffThePoller()
+    {
+        // 4 MiB of index memory holds about 75,000 entries; 64-256 byte chunks put 90,000 in a 14 MB blob.
+        await using var big = await TestServer.StartAsync(o => o with
+        {
+            IndexMemoryBytes = 4 << 20, ChunkMinBytes = 64, ChunkAvgBytes = 128, ChunkMaxBytes = 256,
+        });
+        var bytes = BlobFixtures.RandomBytes(14_000_000, 9);
+        var digest = BlobFixtures.Sha256(bytes);
+        await big.Admin.PutBlobAsync(bytes);
+        Assert.True(big.Services.Chunks.LookupsMayWait);
+        var source = new StoreContentSource(big.Services.Chunks, big.Services.BlobCatalog, NullLogger<StoreContentSource>.Instance);
+        var recipe = await big.Admin.RecipeAsync(digest);
+        var hex = recipe[0].Digest["sha256:".Length..];
+
+        Assert.Null(source.Lookup(ContentKind.Chunk, hex)); // not on the poller: the lookup may read from disk
+        var chunk = await source.LookupMissAsync(ContentKind.Chunk, hex, repair: false, CancellationToken.None);
+        Assert.NotNull(chunk);
+        Assert.Equal(recipe[0].Length, chunk.Length);
+
+        // Served through the data plane all the same.
+        var url = big.Host.DataUrl + "/chunks/sha256/" + hex;
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", big.AdminToken);
+        using var http = new HttpClient();
+        using var response = await http.SendAsync(request);
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        var body = await response.Content.ReadAsByteArrayAsync();
+        Assert.Equal(bytes.AsSpan(0, recipe[0].Length).ToArray(), body);
+    }
 }

@@ -32,6 +32,7 @@ public sealed class FasterChunkIndexTests : IDisposable
                 Assert.Equal(new ChunkLocation(i % 7 + 1, i % 4096 + 1, i * 10L), l);
             }
             Assert.False(index.TryGet(Key(-1), out _));
+            Assert.True(index.LookupsMayWait); // records were evicted to the log file
         }
         await using var reopened = FasterChunkIndex.Open(_dir, memoryBytes: 4 << 20);
         Assert.True(reopened.Recovered);
@@ -48,11 +49,13 @@ public sealed class FasterChunkIndexTests : IDisposable
         await using (var small = FasterChunkIndex.Open(_dir))
         {
             Assert.Equal(1L << 16, small.Buckets);
+            Assert.False(small.LookupsMayWait);
             Assert.Equal(4096, small.EntriesPerCheckpoint);
             for (var i = 0; i < 50_000; i++)
             {
                 small.Put(Key(i), new ChunkLocation(1, 100, i * 100L));
             }
+            Assert.False(small.LookupsMayWait); // 2.8 MB of records, all in memory
         }
         // The store now expects 4 M chunks (its packs grew, or a big store was copied in): the table grows at open.
         await using (var grown = FasterChunkIndex.Open(_dir, expectedEntries: 4_000_000))
