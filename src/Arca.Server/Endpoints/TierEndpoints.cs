@@ -4,6 +4,7 @@ using Arca.Metadata;
 using Arca.Server.Api;
 using Arca.Server.Http;
 using Arca.Server.Tier;
+using Arca.Storage.Index;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -193,6 +194,21 @@ internal sealed class TierEndpoints(ArcaServices s, Access access, Func<long> by
         Counter("upstream_errors_total", "Failed upstream requests (retried).", c.UpstreamErrors);
         Counter("stale_resolves_total", "Alias resolves answered stale because the upstream was unreachable.", c.StaleResolves);
         Counter("used_bytes", "Bytes of chunk packs on disk.", s.Chunks.Shards.TotalBytes, "gauge");
+        if (s.Chunks.Index is FasterChunkIndex index)
+        {
+            void Gauge(string name, string help, double value)
+            {
+                text.Append("# HELP arca_index_").Append(name).Append(' ').Append(help).Append('\n');
+                text.Append("# TYPE arca_index_").Append(name).Append(" gauge\n");
+                text.Append("arca_index_").Append(name).Append("{mode=\"").Append(s.Options.Mode).Append("\"} ")
+                    .Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            }
+            Gauge("entries", "Chunks in the chunk index (approximate).", index.Entries);
+            Gauge("buckets", "Hash buckets of the chunk index (64 bytes each; doubled past eight entries per bucket).", index.Buckets);
+            Gauge("memory_budget_bytes", "storage.index_memory_bytes as applied (a power of two); 56 bytes per entry.", index.MemoryBudgetBytes);
+            Gauge("lookups_may_wait", "1 once the index outgrew its memory and lookups may read from disk: raise storage.index_memory_bytes.",
+                index.LookupsMayWait ? 1 : 0);
+        }
         ctx.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
         await ctx.Response.WriteAsync(text.ToString(), ctx.RequestAborted);
     }

@@ -32,6 +32,7 @@ public sealed class FasterChunkIndex : IChunkIndex
     private readonly IDevice _log;
     private readonly ConcurrentBag<ClientSession<ChunkDigest, ChunkLocation, ChunkLocation, ChunkLocation, Empty, SimpleFunctions<ChunkDigest, ChunkLocation>>> _sessions = [];
     private readonly SemaphoreSlim _checkpointGate = new(1, 1);
+    private readonly int _memoryBits;
     private long _entries;
 
     private FasterChunkIndex(string directory, bool recover, long memoryBytes, long expectedEntries)
@@ -40,10 +41,11 @@ public sealed class FasterChunkIndex : IChunkIndex
         var checkpoints = Path.Combine(directory, "checkpoints");
         recover &= Directory.Exists(checkpoints);
         var buckets = BucketsFor(expectedEntries);
+        _memoryBits = MemoryBits(memoryBytes);
         _log = Devices.CreateLogDevice(Path.Combine(directory, "hlog.log"), preallocateFile: false, deleteOnClose: false);
         _store = new FasterKV<ChunkDigest, ChunkLocation>(
             recover ? MinBuckets : buckets, // a recovered table keeps the size it was checkpointed with
-            new LogSettings { LogDevice = _log, MemorySizeBits = MemoryBits(memoryBytes), PageSizeBits = PageSizeBits, SegmentSizeBits = 28 },
+            new LogSettings { LogDevice = _log, MemorySizeBits = _memoryBits, PageSizeBits = PageSizeBits, SegmentSizeBits = 28 },
             new CheckpointSettings { CheckpointDir = checkpoints, RemoveOutdated = true },
             comparer: ChunkDigestComparer.Instance);
         if (recover)
@@ -75,6 +77,12 @@ public sealed class FasterChunkIndex : IChunkIndex
 
     /// <summary>Hash buckets (64 bytes each).</summary>
     public long Buckets => _store.IndexSize;
+
+    /// <summary>About how many chunks the index holds (the packs' estimate at open, plus puts, minus deletes).</summary>
+    public long Entries => Interlocked.Read(ref _entries);
+
+    /// <summary>The log's in-memory budget, in bytes (a power of two).</summary>
+    public long MemoryBudgetBytes => 1L << _memoryBits;
 
     /// <summary>True once records were evicted from the log's memory to its file: a lookup may then wait for a read.</summary>
     public bool LookupsMayWait => _store.Log.HeadAddress > _store.Log.BeginAddress;

@@ -70,6 +70,10 @@ public sealed class StoreContentSourceTests : IAsyncLifetime
         var digest = BlobFixtures.Sha256(bytes);
         await big.Admin.PutBlobAsync(bytes);
         Assert.True(big.Services.Chunks.LookupsMayWait);
+        using (var metrics = await big.Admin.GetAsync("/metrics"))
+        {
+            Assert.Contains("arca_index_lookups_may_wait{mode=\"origin\"} 1\n", await metrics.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
         var source = new StoreContentSource(big.Services.Chunks, big.Services.BlobCatalog, NullLogger<StoreContentSource>.Instance);
         var recipe = await big.Admin.RecipeAsync(digest);
         var hex = recipe[0].Digest["sha256:".Length..];
