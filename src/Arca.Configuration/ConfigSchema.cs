@@ -43,7 +43,7 @@ public static class ConfigSchema
         new("storage.pack_seal_bytes", ConfigValueKind.Integer, "1073741824",
             "a pack file takes no new segments once it is this large") { Min = 1 << 20 },
         new("storage.index_memory_bytes", ConfigValueKind.Integer, "1073741824",
-            "memory the chunk index keeps its entries in (56 bytes per chunk, allocated as the store grows; a power of two, rounded down); entries beyond it are read from disk, about 10x slower") { Min = 1 << 22 },
+            "memory the chunk index keeps its entries in (56 bytes per chunk, allocated as the store grows; a power of two, rounded down); entries beyond it are read from disk, 20-40x slower per lookup") { Min = 1 << 22 },
         new("uploads.session_ttl_seconds", ConfigValueKind.Integer, "3600",
             "an upload session idle this long expires and its spool is removed") { Min = 1 },
         new("tier.upstream_token", ConfigValueKind.String, "",
