@@ -163,9 +163,8 @@ internal sealed class BlobEndpoints(ArcaServices s, Access access)
                 // Kept: a wrong digest (a typo, the digest of another file) must not cost a 200 GB upload.
                 session.LastActivity = s.Time.GetUtcNow();
                 SetProgressHeaders(ctx, session);
-                await Exchange.Problem(ctx, ProblemCode.DigestInvalid,
-                    $"the {session.Offset} uploaded bytes hash to {actual}, not {expected}; nothing was stored. The upload stays " +
-                    $"open: PUT it again with ?digest={actual} and no body to store these bytes, or DELETE it");
+                await Exchange.Problem(ctx, ProblemCode.DigestInvalid, MismatchDetail(session.Writer, actual, expected) +
+                    $". The upload stays open: PUT it again with ?digest={actual} and no body to store these bytes, or DELETE it");
                 return;
             }
             s.Uploads.Remove(session);
@@ -201,6 +200,9 @@ internal sealed class BlobEndpoints(ArcaServices s, Access access)
         await Committed(ctx, record, expected, writer);
     }
 
+    private static string MismatchDetail(BlobWriter writer, ChunkDigest actual, ChunkDigest expected) =>
+        $"the {writer.Length} uploaded bytes hash to {actual}, not {expected}; nothing was stored";
+
     private static string EndedDetail(UploadSession session, ChunkDigest ended) =>
         $"this upload was ended by a PUT whose digest did not match: its {session.Offset} bytes hash to {ended} and it takes " +
         $"no more. PUT it with ?digest={ended} and no body to store them, or DELETE it";
@@ -211,8 +213,7 @@ internal sealed class BlobEndpoints(ArcaServices s, Access access)
         {
             if (writer.Digest is { } actual && actual != expected)
             {
-                await Exchange.Problem(ctx, ProblemCode.DigestInvalid,
-                    $"the {writer.Length} uploaded bytes hash to {actual}, not {expected}; nothing was stored");
+                await Exchange.Problem(ctx, ProblemCode.DigestInvalid, MismatchDetail(writer, actual, expected));
             }
             else
             {

@@ -174,13 +174,14 @@ internal sealed class TierEndpoints(ArcaServices s, Access access, Func<long> by
         }
         var c = Counters();
         var text = new StringBuilder();
-        void Counter(string name, string help, double value, string type = "counter")
+        void Metric(string family, string name, string help, double value, string type)
         {
-            text.Append("# HELP arca_tier_").Append(name).Append(' ').Append(help).Append('\n');
-            text.Append("# TYPE arca_tier_").Append(name).Append(' ').Append(type).Append('\n');
-            text.Append("arca_tier_").Append(name).Append("{mode=\"").Append(s.Options.Mode).Append("\"} ")
+            text.Append("# HELP arca_").Append(family).Append(name).Append(' ').Append(help).Append('\n');
+            text.Append("# TYPE arca_").Append(family).Append(name).Append(' ').Append(type).Append('\n');
+            text.Append("arca_").Append(family).Append(name).Append("{mode=\"").Append(s.Options.Mode).Append("\"} ")
                 .Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
         }
+        void Counter(string name, string help, double value, string type = "counter") => Metric("tier_", name, help, value, type);
         Counter("bytes_served_total", "Bytes sent by the data plane.", c.BytesServed);
         Counter("bytes_fetched_upstream_total", "Chunk bytes fetched from the upstream and verified.", c.BytesFetchedUpstream);
         Counter("upstream_fetches_total", "Chunks fetched from the upstream and verified.", c.UpstreamFetches);
@@ -196,13 +197,7 @@ internal sealed class TierEndpoints(ArcaServices s, Access access, Func<long> by
         Counter("used_bytes", "Bytes of chunk packs on disk.", s.Chunks.Shards.TotalBytes, "gauge");
         if (s.Chunks.Index is FasterChunkIndex index)
         {
-            void Gauge(string name, string help, double value)
-            {
-                text.Append("# HELP arca_index_").Append(name).Append(' ').Append(help).Append('\n');
-                text.Append("# TYPE arca_index_").Append(name).Append(" gauge\n");
-                text.Append("arca_index_").Append(name).Append("{mode=\"").Append(s.Options.Mode).Append("\"} ")
-                    .Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
-            }
+            void Gauge(string name, string help, double value) => Metric("index_", name, help, value, "gauge");
             Gauge("entries", "Chunks in the chunk index (approximate).", index.Entries);
             Gauge("buckets", "Hash buckets of the chunk index (64 bytes each; doubled past eight entries per bucket).", index.Buckets);
             Gauge("memory_budget_bytes", "storage.index_memory_bytes as applied (a power of two); 56 bytes per entry.", index.MemoryBudgetBytes);

@@ -20,7 +20,6 @@ public sealed class BlobWriter : IDisposable
     private PackWriter? _pack;
     private long _newBytes;
     private ChunkDigest? _digest;
-    private bool _done;
     private bool _disposed;
 
     internal BlobWriter(ChunkStore store, FastCdc cdc)
@@ -98,7 +97,6 @@ public sealed class BlobWriter : IDisposable
             Span<byte> hash = stackalloc byte[32];
             _whole.GetHashAndReset(hash);
             _digest = new ChunkDigest(hash);
-            _done = true;
         }
         var digest = _digest.Value;
         if (expected is { } want && want != digest)
@@ -122,7 +120,7 @@ public sealed class BlobWriter : IDisposable
     private void ThrowIfEnded()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_done)
+        if (_digest is not null)
         {
             throw new InvalidOperationException("the blob's input has ended (CompleteAsync ran); it takes no more bytes");
         }
@@ -136,7 +134,6 @@ public sealed class BlobWriter : IDisposable
             return;
         }
         _disposed = true;
-        _done = true;
         _pack?.Dispose();
         _pack = null;
         _chunker.Dispose();

@@ -241,10 +241,7 @@ public sealed class ChunkStore : IAsyncDisposable
         // Taken before the final checkpoint: every entry below these offsets was put before it started.
         var indexedEnds = Shards.IndexedEnds();
         await Index.DisposeAsync().ConfigureAwait(false);
-        if (Index is FasterChunkIndex)
-        {
-            RecordIndexedEnds(indexedEnds);
-        }
+        RecordIndexedEnds(indexedEnds);
         Shards.Dispose();
         await _lock.DisposeAsync().ConfigureAwait(false);
     }
